@@ -1,0 +1,314 @@
+package helpdesk
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// Case statuses.
+const (
+	StatusOpen    = "open"    // waiting on support
+	StatusPending = "pending" // waiting on the requester
+	StatusOnHold  = "on_hold" // waiting on an internal team
+	StatusSolved  = "solved"
+	StatusClosed  = "closed" // terminal
+)
+
+// ValidStatus reports whether s is a case status.
+func ValidStatus(s string) bool {
+	switch s {
+	case StatusOpen, StatusPending, StatusOnHold, StatusSolved, StatusClosed:
+		return true
+	}
+	return false
+}
+
+// ValidSeverity reports whether s is S1..S4.
+func ValidSeverity(s string) bool {
+	return s == "S1" || s == "S2" || s == "S3" || s == "S4"
+}
+
+// CaseSummary is one row of a case list: the columns a customer portal shows.
+type CaseSummary struct {
+	ID             int64     `db:"id" json:"id"`
+	Subject        string    `db:"subject" json:"subject"`
+	Status         string    `db:"status" json:"status"`
+	Severity       string    `db:"severity" json:"severity"`
+	Org            string    `db:"org" json:"org"`
+	Submitter      string    `db:"submitter" json:"submitter"`
+	CreatedAt      time.Time `db:"created_at" json:"created_at"`
+	LastActivityAt time.Time `db:"last_activity_at" json:"last_activity_at"`
+}
+
+// Case is a case with everything cases show displays.
+type Case struct {
+	CaseSummary
+	OrgID              *int64     `db:"org_id" json:"-"`
+	SubmitterID        int64      `db:"submitter_id" json:"-"`
+	AssigneeID         *int64     `db:"assignee_id" json:"-"`
+	Assignee           *string    `db:"assignee" json:"assignee"`
+	FollowUpOf         *int64     `db:"follow_up_of" json:"follow_up_of"`
+	MergedInto         *int64     `db:"merged_into" json:"merged_into"`
+	KnownIssueID       *int64     `db:"known_issue_id" json:"known_issue_id"`
+	Mailbox            string     `db:"mailbox" json:"mailbox"`
+	UpdatedAt          time.Time  `db:"updated_at" json:"updated_at"`
+	FirstResponseAt    *time.Time `db:"first_response_at" json:"first_response_at"`
+	FirstResponseDueAt *time.Time `db:"first_response_due_at" json:"first_response_due_at"`
+	PendingSince       *time.Time `db:"pending_since" json:"pending_since"`
+	SolvedAt           *time.Time `db:"solved_at" json:"solved_at"`
+	SolvedReason       string     `db:"solved_reason" json:"solved_reason,omitempty"`
+	ClosedAt           *time.Time `db:"closed_at" json:"closed_at"`
+}
+
+// CaseDetail is a case with its history.
+type CaseDetail struct {
+	Case
+	Comments []Comment `json:"comments"`
+	Events   []Event   `json:"events"`
+	Messages []Message `json:"messages"`
+}
+
+// Comment is one entry of a case's conversation.
+type Comment struct {
+	ID          int64        `db:"id" json:"id"`
+	CaseID      int64        `db:"case_id" json:"-"`
+	Author      *string      `db:"author" json:"author"`
+	Public      bool         `db:"public" json:"public"`
+	Held        bool         `db:"held" json:"held"`
+	Body        string       `db:"body" json:"body"`
+	CreatedAt   time.Time    `db:"created_at" json:"created_at"`
+	Attachments []Attachment `db:"-" json:"attachments"`
+}
+
+// Attachment describes a stored file; the bytes live in blobs.
+type Attachment struct {
+	ID          int64  `db:"id" json:"id"`
+	CommentID   int64  `db:"comment_id" json:"-"`
+	Filename    string `db:"filename" json:"filename"`
+	ContentType string `db:"content_type" json:"content_type"`
+	Size        int64  `db:"size" json:"size"`
+	Inline      bool   `db:"inline" json:"inline"`
+}
+
+// Event is one audit entry of a case.
+type Event struct {
+	ID        int64     `db:"id" json:"id"`
+	Kind      string    `db:"kind" json:"kind"`
+	Actor     *string   `db:"actor" json:"actor"`
+	From      string    `db:"from_value" json:"from,omitempty"`
+	To        string    `db:"to_value" json:"to,omitempty"`
+	Reason    string    `db:"reason" json:"reason,omitempty"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+}
+
+// Message is a mail we know on a case, inbound or outbound.
+type Message struct {
+	ID          int64     `db:"id" json:"-"`
+	MessageID   string    `db:"message_id" json:"message_id"`
+	Direction   string    `db:"direction" json:"direction"`
+	From        string    `db:"from_address" json:"from"`
+	Subject     string    `db:"subject" json:"subject"`
+	Class       string    `db:"class" json:"class"`
+	ClassReason string    `db:"class_reason" json:"class_reason,omitempty"`
+	Decision    string    `db:"decision" json:"decision"`
+	Rule        string    `db:"rule" json:"rule,omitempty"`
+	Reason      string    `db:"reason" json:"reason,omitempty"`
+	CreatedAt   time.Time `db:"created_at" json:"created_at"`
+}
+
+// NewCase is the input of CreateCase.
+type NewCase struct {
+	Subject     string
+	Severity    string // default S3
+	OrgID       *int64
+	SubmitterID int64
+	FollowUpOf  *int64
+	Mailbox     string
+	Now         time.Time
+	FirstDue    *time.Time
+}
+
+// CreateCase inserts an open case and its "created" event.
+func CreateCase(ctx context.Context, q Queryer, in NewCase) (int64, error) {
+	sev := in.Severity
+	if sev == "" {
+		sev = "S3"
+	}
+	if !ValidSeverity(sev) {
+		return 0, fmt.Errorf("%w: severity %q", ErrInvalid, in.Severity)
+	}
+	var id int64
+	err := q.GetContext(ctx, &id, `INSERT INTO cases (subject, severity, org_id, submitter_id, follow_up_of, mailbox,
+			created_at, updated_at, last_activity_at, first_response_due_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8) RETURNING id`,
+		in.Subject, sev, in.OrgID, in.SubmitterID, in.FollowUpOf, in.Mailbox, in.Now, in.FirstDue)
+	if err != nil {
+		return 0, fmt.Errorf("create case: %w", mapErr(err))
+	}
+	if err := AddEvent(ctx, q, NewEvent{CaseID: id, ActorID: &in.SubmitterID, Kind: "created", To: StatusOpen, Now: in.Now}); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// NewEvent is the input of AddEvent.
+type NewEvent struct {
+	CaseID    int64
+	ActorID   *int64 // nil: the system
+	Kind      string
+	From, To  string
+	Reason    string
+	MessageID *int64
+	Now       time.Time
+}
+
+// AddEvent appends to a case's audit log.
+func AddEvent(ctx context.Context, q Queryer, e NewEvent) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO case_events (case_id, actor_id, kind, from_value, to_value, reason, message_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, e.CaseID, e.ActorID, e.Kind, e.From, e.To, e.Reason, e.MessageID, e.Now)
+	if err != nil {
+		return fmt.Errorf("case %d: add %s event: %w", e.CaseID, e.Kind, mapErr(err))
+	}
+	return nil
+}
+
+// NewComment is the input of AddComment.
+type NewComment struct {
+	CaseID    int64
+	AuthorID  *int64
+	MessageID *int64
+	Public    bool
+	Held      bool
+	Body      string
+	FullBody  string
+	Now       time.Time
+}
+
+// AddComment appends a comment and marks the case active.
+func AddComment(ctx context.Context, q Queryer, c NewComment) (int64, error) {
+	var id int64
+	err := q.GetContext(ctx, &id, `INSERT INTO comments (case_id, author_id, message_id, public, held, body, full_body, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		c.CaseID, c.AuthorID, c.MessageID, c.Public, c.Held, c.Body, c.FullBody, c.Now)
+	if err != nil {
+		return 0, fmt.Errorf("case %d: add comment: %w", c.CaseID, mapErr(err))
+	}
+	if _, err := q.ExecContext(ctx, `UPDATE cases SET last_activity_at = greatest(last_activity_at, $2), updated_at = $2 WHERE id = $1`,
+		c.CaseID, c.Now); err != nil {
+		return 0, fmt.Errorf("case %d: touch: %w", c.CaseID, mapErr(err))
+	}
+	return id, nil
+}
+
+// CaseFilter narrows ListCases. Zero values match everything.
+type CaseFilter struct {
+	Status string
+	Org    string
+	Search string // in the subject and the comments, case-insensitive
+	Limit  int    // default 100
+}
+
+const caseSummarySelect = `SELECT c.id, c.subject, c.status, c.severity, coalesce(o.name, '') AS org,
+	s.login_email AS submitter, c.created_at, c.last_activity_at`
+
+// ListCases returns the most recently active cases first.
+func ListCases(ctx context.Context, q Queryer, f CaseFilter) ([]CaseSummary, error) {
+	if f.Status != "" && !ValidStatus(f.Status) {
+		return nil, fmt.Errorf("%w: status %q (want open, pending, on_hold, solved or closed)", ErrInvalid, f.Status)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.Status != "" {
+		where = append(where, "c.status = "+arg(f.Status))
+	}
+	if f.Org != "" {
+		if _, err := OrgByName(ctx, q, f.Org); err != nil {
+			return nil, err
+		}
+		where = append(where, "lower(o.name) = lower("+arg(strings.TrimSpace(f.Org))+")")
+	}
+	if f.Search != "" {
+		p := arg("%" + escapeLike(f.Search) + "%")
+		where = append(where, "(c.subject ILIKE "+p+" OR EXISTS (SELECT 1 FROM comments m WHERE m.case_id = c.id AND m.body ILIKE "+p+"))")
+	}
+	query := caseSummarySelect + ` FROM cases c JOIN users s ON s.id = c.submitter_id LEFT JOIN orgs o ON o.id = c.org_id`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY c.last_activity_at DESC, c.id DESC LIMIT " + arg(limit)
+	cs := []CaseSummary{}
+	if err := q.SelectContext(ctx, &cs, query, args...); err != nil {
+		return nil, fmt.Errorf("list cases: %w", mapErr(err))
+	}
+	return cs, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// GetCase loads one case.
+func GetCase(ctx context.Context, q Queryer, id int64) (*Case, error) {
+	c := &Case{}
+	err := q.GetContext(ctx, c, caseSummarySelect+`, c.org_id, c.submitter_id, c.assignee_id, a.login_email AS assignee,
+			c.follow_up_of, c.merged_into, c.known_issue_id, c.mailbox, c.updated_at, c.first_response_at,
+			c.first_response_due_at, c.pending_since, c.solved_at, c.solved_reason, c.closed_at
+		FROM cases c JOIN users s ON s.id = c.submitter_id LEFT JOIN orgs o ON o.id = c.org_id
+		LEFT JOIN users a ON a.id = c.assignee_id
+		WHERE c.id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("case %d: %w", id, mapErr(err))
+	}
+	return c, nil
+}
+
+// GetCaseDetail loads a case with its comments (and their attachments),
+// events and messages, oldest first.
+func GetCaseDetail(ctx context.Context, q Queryer, id int64) (*CaseDetail, error) {
+	c, err := GetCase(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	d := &CaseDetail{Case: *c, Comments: []Comment{}, Events: []Event{}, Messages: []Message{}}
+	if err := q.SelectContext(ctx, &d.Comments, `SELECT m.id, m.case_id, u.login_email AS author, m.public, m.held, m.body, m.created_at
+		FROM comments m LEFT JOIN users u ON u.id = m.author_id WHERE m.case_id = $1 ORDER BY m.created_at, m.id`, id); err != nil {
+		return nil, fmt.Errorf("case %d comments: %w", id, mapErr(err))
+	}
+	ids := make([]int64, len(d.Comments))
+	byID := make(map[int64]*Comment, len(d.Comments))
+	for i := range d.Comments {
+		d.Comments[i].Attachments = []Attachment{}
+		ids[i] = d.Comments[i].ID
+		byID[ids[i]] = &d.Comments[i]
+	}
+	var atts []Attachment
+	if err := q.SelectContext(ctx, &atts, `SELECT id, comment_id, filename, content_type, size, inline
+		FROM attachments WHERE comment_id = ANY($1) ORDER BY id`, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("case %d attachments: %w", id, mapErr(err))
+	}
+	for _, a := range atts {
+		byID[a.CommentID].Attachments = append(byID[a.CommentID].Attachments, a)
+	}
+	if err := q.SelectContext(ctx, &d.Events, `SELECT e.id, e.kind, u.login_email AS actor, e.from_value, e.to_value, e.reason, e.created_at
+		FROM case_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.case_id = $1 ORDER BY e.created_at, e.id`, id); err != nil {
+		return nil, fmt.Errorf("case %d events: %w", id, mapErr(err))
+	}
+	if err := q.SelectContext(ctx, &d.Messages, `SELECT id, message_id, direction, from_address, subject, class, class_reason,
+			decision, rule, reason, created_at
+		FROM messages WHERE case_id = $1 ORDER BY created_at, id`, id); err != nil {
+		return nil, fmt.Errorf("case %d messages: %w", id, mapErr(err))
+	}
+	return d, nil
+}

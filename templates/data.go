@@ -1,0 +1,277 @@
+package templates
+
+import "time"
+
+// Data is the typed data of one notification: each kind has exactly one data
+// type (<Kind>Data), and only this package's types implement Data.
+type Data interface {
+	Kind() Kind
+	base() Base
+}
+
+// Base is embedded in every data type.
+type Base struct {
+	HelpdeskName   string // required: the public name, e.g. "Example Support"
+	SupportAddress string // required: e.g. support@example.com
+	CaseID         int64  // the case the mail is about; 0 only for refusal, too_large and bounce_recorded
+	CaseSubject    string // the case's subject (for refusal and too_large: the refused message's subject)
+	RecipientName  string // optional: the greeting has no name without it
+}
+
+func (b Base) base() Base { return b }
+
+// Person is a sender or requester as agents see them.
+type Person struct {
+	Name  string // optional
+	Email string
+}
+
+// AttachmentInfo describes one attachment of a comment. Attached is false
+// when the file was too large to attach: the mail then lists name and size.
+type AttachmentInfo struct {
+	Name        string
+	ContentType string
+	Size        int64 // bytes
+	Attached    bool
+}
+
+// Comment is the text of a comment as relayed in a notification.
+type Comment struct {
+	Author      string // display name of who wrote it
+	Body        string // plain text, line breaks kept
+	Attachments []AttachmentInfo
+}
+
+// Status values used by the templates (the helpdesk's case statuses):
+// "open", "pending", "on_hold", "solved", "closed". Another value is shown as is.
+
+// CaseReceivedData acknowledges a new case to its submitter.
+type CaseReceivedData struct {
+	Base
+	Severity         string    // optional, "S1".."S4"
+	FirstResponseDue time.Time // optional: zero leaves the target out
+}
+
+// CommentAddedData relays a public comment from support to the submitter.
+type CommentAddedData struct {
+	Base
+	Comment
+	NewStatus      string // optional: the status the comment set, if it changed
+	PreviousAuthor string // optional
+	PreviousQuote  string // optional: the previous message, for context; the templates shorten it
+}
+
+// StatusChangedData tells the submitter about a status change. To "open"
+// reads as "reopened".
+type StatusChangedData struct {
+	Base
+	From, To    string
+	Reason      string    // optional, free text
+	ReopenUntil time.Time // optional, for To "solved": until when a reply reopens the case
+}
+
+// FollowUpOpenedData: a reply to the closed case PreviousCaseID opened CaseID.
+type FollowUpOpenedData struct {
+	Base
+	PreviousCaseID  int64
+	PreviousSubject string // optional
+}
+
+// PendingReminderData reminds the submitter that support waits for a reply.
+type PendingReminderData struct {
+	Base
+	AutoSolveAt    time.Time // optional: when the case is solved without a reply
+	PreviousAuthor string    // optional
+	PreviousQuote  string    // optional: the message that is waiting for an answer
+}
+
+// AutoSolvedData: the case was solved because the submitter did not reply.
+type AutoSolvedData struct {
+	Base
+	ReopenUntil time.Time // optional
+}
+
+// EscalationReceivedData confirms an escalation request to the submitter.
+type EscalationReceivedData struct {
+	Base
+	Reason string // optional: the reason the customer gave
+}
+
+// EscalationRefusal says why an escalation request was refused.
+type EscalationRefusal string
+
+const (
+	EscalationPlanNotEligible EscalationRefusal = "plan_not_eligible"
+	EscalationCaseSolved      EscalationRefusal = "case_solved"
+	EscalationCaseClosed      EscalationRefusal = "case_closed"
+)
+
+// EscalationRefusedData tells the submitter an escalation was refused.
+type EscalationRefusedData struct {
+	Base
+	Why  EscalationRefusal
+	Plan string // optional: the customer's support plan, for EscalationPlanNotEligible
+}
+
+// RefusalReason says why a sender may not open a case.
+type RefusalReason string
+
+const (
+	RefusalUnknownSender    RefusalReason = "unknown_sender"     // policy "registered"
+	RefusalDomainNotAllowed RefusalReason = "domain_not_allowed" // policy "domain"
+)
+
+// RefusalData answers a sender who may not open cases. CaseID is usually 0
+// and CaseSubject is the refused message's subject.
+type RefusalData struct {
+	Base
+	Reason RefusalReason
+}
+
+// TooLargeData answers a message over the size limit. CaseID is set when the
+// message threaded to a case.
+type TooLargeData struct {
+	Base
+	Size  int64 // optional: the message size in bytes
+	Limit int64 // bytes
+}
+
+// SurveyData asks the submitter to rate a solved case by replying
+// "#rating good" or "#rating bad" (the inbound side must recognise it).
+type SurveyData struct {
+	Base
+}
+
+// MergedData tells the source case's submitter it was merged into TargetCaseID.
+type MergedData struct {
+	Base
+	TargetCaseID  int64
+	TargetSubject string // optional
+}
+
+// AgentNewCaseData tells agents about a new case.
+type AgentNewCaseData struct {
+	Base
+	Requester        Person
+	Organization     string // optional
+	Severity         string // optional
+	FirstResponseDue time.Time
+	Comment
+}
+
+// AgentCustomerRepliedData tells agents a customer wrote into a case.
+type AgentCustomerRepliedData struct {
+	Base
+	Requester      Person
+	Organization   string // optional
+	Status         string // the status after the reply
+	Comment               // Author may differ from the requester (a contact, a reseller)
+	PreviousAuthor string // optional
+	PreviousQuote  string // optional
+}
+
+// AgentReopenedData tells agents a reply reopened a solved case.
+type AgentReopenedData struct {
+	Base
+	Requester    Person
+	Organization string // optional
+	Comment
+}
+
+// AgentEscalationData tells the duty manager about an escalation.
+type AgentEscalationData struct {
+	Base
+	Requester    Person
+	Organization string // optional
+	Plan         string // optional
+	Severity     string
+	Status       string
+	Assignee     string // optional: empty means unassigned
+	Reason       string // optional: the reason the customer gave
+}
+
+// SLATarget names the target an SLA notice is about.
+type SLATarget string
+
+const (
+	SLAFirstResponse SLATarget = "first_response"
+	SLANextResponse  SLATarget = "next_response"
+)
+
+// SLA describes the target of an SLA warning or breach.
+type SLA struct {
+	Target       SLATarget
+	Due          time.Time
+	Severity     string
+	Status       string
+	Assignee     string // optional: empty means unassigned
+	Organization string // optional
+}
+
+// SLAWarningData: a target is due soon.
+type SLAWarningData struct {
+	Base
+	SLA
+}
+
+// SLABreachData: a target was missed.
+type SLABreachData struct {
+	Base
+	SLA
+}
+
+// CommandOutcome is one #command of an agent's reply: for an applied command
+// what it did, for a rejected one why.
+type CommandOutcome struct {
+	Command string // as written, e.g. "#assign bob@example.com"
+	Detail  string
+}
+
+// CommandResultData confirms the #commands of an agent's reply.
+type CommandResultData struct {
+	Base
+	Applied  []CommandOutcome
+	Rejected []CommandOutcome
+}
+
+// HeldForReviewData tells agents a sender not allowed on a case wrote into it
+// and the message was kept for review.
+type HeldForReviewData struct {
+	Base
+	Sender         Person
+	Reason         string
+	MessageSubject string
+	MessageID      string // optional: for "helpdeskd why"
+}
+
+// BounceRecordedData tells agents an address bounced permanently and is
+// suppressed. CaseID is set when the bounced mail was about a case.
+type BounceRecordedData struct {
+	Base
+	Address         string
+	Status          string    // optional: the DSN status, e.g. "5.1.1"
+	Diagnostic      string    // optional: the remote server's text
+	SuppressedUntil time.Time // optional
+}
+
+func (CaseReceivedData) Kind() Kind         { return CaseReceived }
+func (CommentAddedData) Kind() Kind         { return CommentAdded }
+func (StatusChangedData) Kind() Kind        { return StatusChanged }
+func (FollowUpOpenedData) Kind() Kind       { return FollowUpOpened }
+func (PendingReminderData) Kind() Kind      { return PendingReminder }
+func (AutoSolvedData) Kind() Kind           { return AutoSolved }
+func (EscalationReceivedData) Kind() Kind   { return EscalationReceived }
+func (EscalationRefusedData) Kind() Kind    { return EscalationRefused }
+func (RefusalData) Kind() Kind              { return Refusal }
+func (TooLargeData) Kind() Kind             { return TooLarge }
+func (SurveyData) Kind() Kind               { return Survey }
+func (MergedData) Kind() Kind               { return Merged }
+func (AgentNewCaseData) Kind() Kind         { return AgentNewCase }
+func (AgentCustomerRepliedData) Kind() Kind { return AgentCustomerReplied }
+func (AgentReopenedData) Kind() Kind        { return AgentReopened }
+func (AgentEscalationData) Kind() Kind      { return AgentEscalation }
+func (SLAWarningData) Kind() Kind           { return SLAWarning }
+func (SLABreachData) Kind() Kind            { return SLABreach }
+func (CommandResultData) Kind() Kind        { return CommandResult }
+func (HeldForReviewData) Kind() Kind        { return HeldForReview }
+func (BounceRecordedData) Kind() Kind       { return BounceRecorded }
