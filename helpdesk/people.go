@@ -2,6 +2,7 @@ package helpdesk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -121,12 +122,17 @@ func CreateOrg(ctx context.Context, q Queryer, in NewOrg) (*Org, error) {
 	}
 	o := &Org{}
 	err := q.GetContext(ctx, o, `INSERT INTO orgs (name, plan) VALUES ($1, $2) RETURNING id, name, plan, created_at`, name, plan)
-	if err != nil {
-		return nil, fmt.Errorf("create org %q: %w", name, mapErr(err))
+	if err = mapErr(err); errors.Is(err, ErrConflict) {
+		return nil, fmt.Errorf("%w: an org named %q", ErrConflict, name)
+	} else if err != nil {
+		return nil, fmt.Errorf("create org %q: %w", name, err)
 	}
 	for _, d := range domains {
-		if _, err := q.ExecContext(ctx, `INSERT INTO org_domains (domain, org_id) VALUES ($1, $2)`, d, o.ID); err != nil {
-			return nil, fmt.Errorf("org %q: domain %s: %w", name, d, mapErr(err))
+		_, err := q.ExecContext(ctx, `INSERT INTO org_domains (domain, org_id) VALUES ($1, $2)`, d, o.ID)
+		if err = mapErr(err); errors.Is(err, ErrConflict) {
+			return nil, fmt.Errorf("%w: domain %s belongs to another org (or is listed twice)", ErrConflict, d)
+		} else if err != nil {
+			return nil, fmt.Errorf("org %q: domain %s: %w", name, d, err)
 		}
 	}
 	o.Domains = domains
@@ -219,11 +225,20 @@ func CreateUser(ctx context.Context, q Queryer, in NewUser) (*User, error) {
 	} else if in.Role != RoleCustomer {
 		return nil, fmt.Errorf("%w: a %s needs an org", ErrInvalid, in.Role)
 	}
+	var taken bool
+	if err := q.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM user_addresses WHERE address = $1)`, email); err != nil {
+		return nil, fmt.Errorf("create user %s: %w", email, mapErr(err))
+	}
+	if taken {
+		return nil, fmt.Errorf("%w: %s is already another user's address", ErrConflict, email)
+	}
 	var id int64
 	err = q.GetContext(ctx, &id, `INSERT INTO users (login_email, name, role, locale, org_id)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id`, email, strings.TrimSpace(in.Name), in.Role, locale, orgID)
-	if err != nil {
-		return nil, fmt.Errorf("create user %s: %w", email, mapErr(err))
+	if err = mapErr(err); errors.Is(err, ErrConflict) {
+		return nil, fmt.Errorf("%w: a user with login email %s", ErrConflict, email)
+	} else if err != nil {
+		return nil, fmt.Errorf("create user %s: %w", email, err)
 	}
 	return UserByID(ctx, q, id)
 }

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/config"
+	"github.com/helpdesk/helpdesk/helpdesk"
+	"github.com/helpdesk/helpdesk/migrations"
+)
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start (fail if any are pending)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	c, err := e.config()
+	if err != nil {
+		return err
+	}
+	if err := c.RequireServe(); err != nil {
+		return err
+	}
+	log := e.logger(c)
+	return serve(ctx, c, log, !*noMigrate)
+}
+
+// serve connects, migrates and runs every component until ctx is done.
+func serve(ctx context.Context, c *config.Config, log *slog.Logger, migrate bool) error {
+	s, err := helpdesk.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if migrate {
+		applied, err := migrations.Up(ctx, s.DB().DB)
+		if err != nil {
+			return err
+		}
+		if len(applied) > 0 {
+			log.Info("applied migrations", "versions", applied)
+		}
+	} else {
+		cur, latest, err := migrations.Status(ctx, s.DB().DB)
+		if err != nil {
+			return err
+		}
+		if cur != latest {
+			return fmt.Errorf("schema is at version %d, this binary needs %d: run `helpdeskd migrate` (or serve without --no-migrate)", cur, latest)
+		}
+	}
+
+	var components []component
+	if c.HTTPAddr != "" {
+		components = append(components, component{"http", healthServer(c.HTTPAddr, s, log)})
+	}
+	log.Info("helpdeskd started", "support_address", c.SupportAddress, "mailboxes", len(c.Mailboxes), "components", len(components))
+	err = supervise(ctx, log, components)
+	log.Info("helpdeskd stopped")
+	return err
+}
+
+// component is a long-running part of the daemon. Run returns nil when ctx
+// is cancelled and an error only when it cannot go on.
+type component struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// supervise runs components until ctx is done or one fails; a failure stops
+// the others. It returns after every component has returned.
+func supervise(ctx context.Context, log *slog.Logger, cs []component) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for _, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := c.run(ctx)
+			if err != nil && ctx.Err() == nil {
+				log.Error("component failed; shutting down", "component", c.name, "err", err)
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = fmt.Errorf("%s: %w", c.name, err)
+				}
+				mu.Unlock()
+			}
+			cancel()
+		}()
+	}
+	<-ctx.Done()
+	wg.Wait()
+	return firstErr
+}
+
+// healthServer answers /healthz with 200 when the database answers.
+func healthServer(addr string, s *helpdesk.Store, log *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+			pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			if err := s.DB().PingContext(pctx); err != nil {
+				http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+			fmt.Fprintln(w, "ok")
+		})
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", addr, err)
+		}
+		log.Info("health listener", "addr", l.Addr().String())
+		go func() {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		}()
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}
