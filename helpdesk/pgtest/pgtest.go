@@ -2,7 +2,7 @@
 // private schema (migrated or empty) that is dropped when the test ends.
 //
 // The server comes from HELPDESK_TEST_DATABASE_URL, by default the local one
-// (postgres://postgres@127.0.0.1:5432/helpdesk_test?sslmode=disable); the
+// (postgres://postgres:postgres@127.0.0.1:5432/helpdesk_test?sslmode=disable); the
 // database is created when missing. When the server is unreachable the test
 // is skipped, except under CI=true, where it fails.
 package pgtest
@@ -27,7 +27,7 @@ import (
 )
 
 // DefaultURL is used when HELPDESK_TEST_DATABASE_URL is not set.
-const DefaultURL = "postgres://postgres@127.0.0.1:5432/helpdesk_test?sslmode=disable"
+const DefaultURL = "postgres://postgres:postgres@127.0.0.1:5432/helpdesk_test?sslmode=disable"
 
 // BaseURL is the test server's URL without a schema.
 func BaseURL() string {

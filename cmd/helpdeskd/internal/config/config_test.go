@@ -156,3 +156,26 @@ func TestRedacted_HidesSecrets(t *testing.T) {
 		t.Errorf("redacted config lost non-secret values:\n%s", out)
 	}
 }
+
+func TestREADME_DocumentsEverySettingWithItsDefault(t *testing.T) {
+	b, err := os.ReadFile("../../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, s := range Settings() {
+		line := ""
+		for _, l := range strings.Split(readme, "\n") {
+			if strings.HasPrefix(l, "| `"+s.Env+"` |") {
+				line = l
+			}
+		}
+		if line == "" {
+			t.Errorf("README.md has no table row for %s", s.Env)
+			continue
+		}
+		if s.Default != "" && !strings.Contains(line, "`"+s.Default+"`") {
+			t.Errorf("README.md row for %s does not give its default %q", s.Env, s.Default)
+		}
+	}
+}
