@@ -12,7 +12,7 @@ import (
 	"github.com/helpdesk/helpdesk/helpdesk/pgtest"
 )
 
-func newStore(t *testing.T) *helpdesk.Store {
+func newStore(t testing.TB) *helpdesk.Store {
 	t.Helper()
 	s, err := helpdesk.NewStore(pgtest.New(t))
 	if err != nil {
@@ -21,7 +21,7 @@ func newStore(t *testing.T) *helpdesk.Store {
 	return s
 }
 
-func mustOrg(t *testing.T, q helpdesk.Queryer, name, plan string, domains ...string) *helpdesk.Org {
+func mustOrg(t testing.TB, q helpdesk.Queryer, name, plan string, domains ...string) *helpdesk.Org {
 	t.Helper()
 	o, err := helpdesk.CreateOrg(context.Background(), q, helpdesk.NewOrg{Name: name, Plan: plan, Domains: domains})
 	if err != nil {
@@ -30,7 +30,7 @@ func mustOrg(t *testing.T, q helpdesk.Queryer, name, plan string, domains ...str
 	return o
 }
 
-func mustUser(t *testing.T, q helpdesk.Queryer, email, role, org string) *helpdesk.User {
+func mustUser(t testing.TB, q helpdesk.Queryer, email, role, org string) *helpdesk.User {
 	t.Helper()
 	u, err := helpdesk.CreateUser(context.Background(), q, helpdesk.NewUser{Email: email, Name: email, Role: role, Org: org})
 	if err != nil {

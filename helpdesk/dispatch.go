@@ -1,0 +1,272 @@
+package helpdesk
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	mathrand "math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// MailSender sends one message; Close ends its connection.
+type MailSender interface {
+	Send(ctx context.Context, from string, to []string, data []byte) error
+	Close() error
+}
+
+// DispatcherConfig configures a Dispatcher. Zero values take the defaults.
+type DispatcherConfig struct {
+	Workers     int                        // concurrent senders, each with its own connection (default 1)
+	NewSender   func() (MailSender, error) // required
+	IsPermanent func(error) bool           // required: 5xx-like errors that retrying cannot fix
+	Lease       time.Duration              // how long a claimed row is ours (default 5m; longer than a send)
+	SendTimeout time.Duration              // bound on one send (default 2m)
+	MaxAttempts int                        // then the row fails (default 10)
+	RetryBase   time.Duration              // first retry delay, doubled per attempt (default 1m)
+	RetryMax    time.Duration              // cap of the retry delay (default 4h)
+	ListenURL   string                     // database URL for LISTEN; empty: poll only
+	Poll        time.Duration              // safety-net poll interval (default 30s)
+	Owner       string                     // lease owner prefix (default host-pid-random)
+	Now         func() time.Time           // clock (default time.Now)
+	Logger      *slog.Logger               // default slog.Default()
+	Rand        func() float64             // jitter source in [0,1) (default math/rand)
+}
+
+// Dispatcher sends the outbox. Several dispatchers (in one or many daemons)
+// may run against one database: a row is leased to one sender at a time, and
+// an expired lease (a crashed sender) is taken over.
+type Dispatcher struct {
+	store *Store
+	cfg   DispatcherConfig
+	log   *slog.Logger
+}
+
+// NewDispatcher validates cfg and fills in defaults.
+func NewDispatcher(s *Store, cfg DispatcherConfig) (*Dispatcher, error) {
+	if s == nil || cfg.NewSender == nil || cfg.IsPermanent == nil {
+		return nil, errors.New("dispatcher: store, NewSender and IsPermanent are required")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 1
+	}
+	def(&cfg.Lease, 5*time.Minute)
+	def(&cfg.SendTimeout, 2*time.Minute)
+	def(&cfg.RetryBase, time.Minute)
+	def(&cfg.RetryMax, 4*time.Hour)
+	def(&cfg.Poll, 30*time.Second)
+	if cfg.SendTimeout >= cfg.Lease {
+		return nil, fmt.Errorf("dispatcher: send timeout %s must be shorter than the lease %s", cfg.SendTimeout, cfg.Lease)
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 10
+	}
+	if cfg.Owner == "" {
+		host, _ := os.Hostname()
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		cfg.Owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = mathrand.Float64
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Dispatcher{store: s, cfg: cfg, log: log.With("component", "dispatcher")}, nil
+}
+
+// RetryDelay is the wait before attempt+1 after attempt failed: exponential
+// from base, capped at max, with ±20% jitter from r in [0,1).
+func RetryDelay(attempt int, base, max time.Duration, r float64) time.Duration {
+	if attempt < 1 {
+		attempt = 1
+	}
+	d := float64(base) * math.Pow(2, float64(attempt-1))
+	if d > float64(max) {
+		d = float64(max)
+	}
+	return time.Duration(d * (0.8 + 0.4*r))
+}
+
+// Run sends due mail until ctx is done. A send in flight when ctx ends is
+// finished (within the send timeout) and recorded, so nothing is sent twice
+// because of a shutdown.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	wakes := make([]chan struct{}, d.cfg.Workers)
+	for i := range wakes {
+		wakes[i] = make(chan struct{}, 1)
+	}
+	wakeAll := func() {
+		for _, w := range wakes {
+			select {
+			case w <- struct{}{}:
+			default:
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	if d.cfg.ListenURL != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.listen(ctx, wakeAll)
+		}()
+	}
+	for i := range d.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.worker(ctx, fmt.Sprintf("%s/%d", d.cfg.Owner, i), wakes[i])
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (d *Dispatcher) listen(ctx context.Context, wake func()) {
+	l := pq.NewListener(d.cfg.ListenURL, time.Second, time.Minute, func(ev pq.ListenerEventType, err error) {
+		switch ev {
+		case pq.ListenerEventConnectionAttemptFailed, pq.ListenerEventDisconnected:
+			d.log.Warn("outbox listener lost its connection; polling meanwhile", "err", err)
+		case pq.ListenerEventReconnected:
+			d.log.Info("outbox listener reconnected")
+			wake() // we may have missed notifications
+		}
+	})
+	defer l.Close()
+	if err := l.Listen(outboxChannel); err != nil {
+		d.log.Warn("outbox LISTEN failed; polling only", "err", err)
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.Notify:
+			wake()
+		case <-time.After(90 * time.Second):
+			go func() { _ = l.Ping() }()
+		}
+	}
+}
+
+func (d *Dispatcher) worker(ctx context.Context, owner string, wake <-chan struct{}) {
+	var sender MailSender
+	defer func() {
+		if sender != nil {
+			_ = sender.Close()
+		}
+	}()
+	dbDown := false
+	for ctx.Err() == nil {
+		c, err := ClaimOutbox(ctx, d.store.db, owner, d.cfg.Now(), d.cfg.Lease)
+		if errors.Is(err, ErrNotFound) {
+			d.sleep(ctx, wake, d.untilNextDue(ctx))
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if !dbDown {
+				d.log.Error("cannot claim outbox rows; retrying", "err", err)
+				dbDown = true
+			}
+			d.sleep(ctx, nil, 2*time.Second)
+			continue
+		}
+		if dbDown {
+			d.log.Info("outbox claims work again")
+			dbDown = false
+		}
+		if sender == nil {
+			if sender, err = d.cfg.NewSender(); err != nil {
+				d.log.Error("cannot create sender", "err", err)
+				sender = nil
+			}
+		}
+		d.deliver(ctx, owner, sender, c)
+	}
+}
+
+// deliver sends one claimed row and records the outcome, even when ctx ends
+// meanwhile.
+func (d *Dispatcher) deliver(ctx context.Context, owner string, sender MailSender, c *Claimed) {
+	bg := context.WithoutCancel(ctx)
+	var err error
+	if sender == nil {
+		err = errors.New("no sender")
+	} else {
+		sctx, cancel := context.WithTimeout(bg, d.cfg.SendTimeout)
+		err = sender.Send(sctx, c.EnvelopeFrom, c.Recipients, c.Data)
+		cancel()
+	}
+	now := d.cfg.Now()
+	var mark func() error
+	switch {
+	case err == nil:
+		mark = func() error { return MarkSent(bg, d.store.db, c.ID, owner, now) }
+	case d.cfg.IsPermanent(err):
+		d.log.Warn("mail rejected permanently", "outbox_id", c.ID, "message_id", c.MessageID, "err", err)
+		mark = func() error { return MarkFailed(bg, d.store.db, c.ID, owner, err.Error()) }
+	case c.Attempts >= d.cfg.MaxAttempts:
+		d.log.Warn("mail failed too often; giving up", "outbox_id", c.ID, "attempts", c.Attempts, "err", err)
+		mark = func() error {
+			return MarkFailed(bg, d.store.db, c.ID, owner, fmt.Sprintf("gave up after %d attempts: %v", c.Attempts, err))
+		}
+	default:
+		next := now.Add(RetryDelay(c.Attempts, d.cfg.RetryBase, d.cfg.RetryMax, d.cfg.Rand()))
+		d.log.Info("mail deferred", "outbox_id", c.ID, "attempt", c.Attempts, "retry_at", next, "err", err)
+		mark = func() error { return MarkRetry(bg, d.store.db, c.ID, owner, next, err.Error()) }
+	}
+	// The mail may be out: try hard to record it, or it is sent again when the lease expires.
+	for i := 0; ; i++ {
+		merr := mark()
+		if merr == nil || errors.Is(merr, ErrLeaseLost) || i == 4 {
+			if merr != nil {
+				d.log.Error("cannot record outbox result", "outbox_id", c.ID, "err", merr)
+			}
+			break
+		}
+		time.Sleep(time.Duration(i+1) * 500 * time.Millisecond)
+	}
+}
+
+func (d *Dispatcher) untilNextDue(ctx context.Context) time.Duration {
+	next, err := NextOutboxDue(ctx, d.store.db)
+	if err != nil || next.IsZero() {
+		return d.cfg.Poll
+	}
+	wait := next.Sub(d.cfg.Now())
+	if wait < 10*time.Millisecond {
+		wait = 10 * time.Millisecond
+	}
+	return min(wait, d.cfg.Poll)
+}
+
+func (d *Dispatcher) sleep(ctx context.Context, wake <-chan struct{}, dur time.Duration) {
+	t := time.NewTimer(dur)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-wake:
+	case <-t.C:
+	}
+}
