@@ -176,7 +176,11 @@ func TestDispatcher_GivesUpAfterMaxAttempts(t *testing.T) {
 	c := &clock{now: time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)}
 	id := enqueue(t, s.DB(), "tired@example.com", "kim@acme.example", c.Now()).ID
 	r.fail(&smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "busy"}, -1)
-	d := newDispatcher(t, s, r, c, func(cfg *helpdesk.DispatcherConfig) { cfg.MaxAttempts = 3; cfg.RetryBase = time.Millisecond; cfg.RetryMax = time.Millisecond })
+	d := newDispatcher(t, s, r, c, func(cfg *helpdesk.DispatcherConfig) {
+		cfg.MaxAttempts = 3
+		cfg.RetryBase = time.Millisecond
+		cfg.RetryMax = time.Millisecond
+	})
 	runUntil(t, []*helpdesk.Dispatcher{d}, func() bool {
 		c.Add(time.Second)
 		return row(t, s.DB(), id).Status == "failed"
