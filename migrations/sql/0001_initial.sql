@@ -117,6 +117,25 @@ CREATE TABLE known_issue_subscriptions (
     PRIMARY KEY (known_issue_id, user_id)
 );
 
+-- Raw inbound mail, kept for reprocessing for a retention period. Stored in
+-- chunks so that a large mail streams in and out with bounded memory.
+CREATE TABLE raw_messages (
+    id         bigserial PRIMARY KEY,
+    size       bigint NOT NULL DEFAULT 0 CHECK (size >= 0),
+    sha256     bytea CHECK (sha256 IS NULL OR length(sha256) = 32),
+    truncated  boolean NOT NULL DEFAULT false,
+    stored_at  timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz
+);
+CREATE INDEX raw_messages_expiry_idx ON raw_messages (expires_at) WHERE expires_at IS NOT NULL;
+
+CREATE TABLE raw_chunks (
+    raw_id bigint NOT NULL REFERENCES raw_messages (id) ON DELETE CASCADE,
+    seq    integer NOT NULL CHECK (seq >= 0),
+    data   bytea NOT NULL,
+    PRIMARY KEY (raw_id, seq)
+);
+
 -- Every Message-ID we know, inbound and outbound, with what was decided about it.
 CREATE TABLE messages (
     id                bigserial PRIMARY KEY,
@@ -131,6 +150,7 @@ CREATE TABLE messages (
     in_reply_to       text NOT NULL DEFAULT '',
     refs              text[] NOT NULL DEFAULT '{}',
     thread_index_root text,
+    raw_id            bigint REFERENCES raw_messages (id) ON DELETE SET NULL,
     class             text NOT NULL DEFAULT 'human'
                       CHECK (class IN ('human', 'auto-reply', 'bounce', 'list', 'loop')),
     class_reason      text NOT NULL DEFAULT '',
@@ -148,17 +168,8 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_case_idx ON messages (case_id, created_at);
 CREATE INDEX messages_thread_index_idx ON messages (thread_index_root) WHERE thread_index_root IS NOT NULL;
+CREATE INDEX messages_raw_idx ON messages (raw_id) WHERE raw_id IS NOT NULL;
 CREATE INDEX messages_mailbox_uid_idx ON messages (mailbox, uid_validity, uid) WHERE uid IS NOT NULL;
-
-CREATE TABLE raw_messages (
-    message_id bigint PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
-    raw        bytea NOT NULL,
-    size       bigint NOT NULL CHECK (size >= 0),
-    truncated  boolean NOT NULL DEFAULT false,
-    stored_at  timestamptz NOT NULL DEFAULT now(),
-    expires_at timestamptz
-);
-CREATE INDEX raw_messages_expiry_idx ON raw_messages (expires_at) WHERE expires_at IS NOT NULL;
 
 CREATE TABLE comments (
     id         bigserial PRIMARY KEY,
@@ -175,27 +186,36 @@ CREATE TABLE comments (
 CREATE INDEX comments_case_idx ON comments (case_id, created_at);
 CREATE UNIQUE INDEX comments_message_key ON comments (message_id) WHERE message_id IS NOT NULL;
 
--- Attachment bytes are stored once per content hash.
+-- Attachment bytes, stored once per content hash (sha256 is set when the
+-- content is complete), in chunks like raw mail.
 CREATE TABLE blobs (
-    sha256     bytea PRIMARY KEY CHECK (length(sha256) = 32),
-    size       bigint NOT NULL CHECK (size >= 0),
-    content    bytea NOT NULL,
+    id         bigserial PRIMARY KEY,
+    sha256     bytea UNIQUE CHECK (sha256 IS NULL OR length(sha256) = 32),
+    size       bigint NOT NULL DEFAULT 0 CHECK (size >= 0),
     created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE blob_chunks (
+    blob_id bigint NOT NULL REFERENCES blobs (id) ON DELETE CASCADE,
+    seq     integer NOT NULL CHECK (seq >= 0),
+    data    bytea NOT NULL,
+    PRIMARY KEY (blob_id, seq)
 );
 
 CREATE TABLE attachments (
     id           bigserial PRIMARY KEY,
     comment_id   bigint NOT NULL REFERENCES comments (id) ON DELETE CASCADE,
+    blob_id      bigint NOT NULL REFERENCES blobs (id),
     filename     text NOT NULL,
     content_type text NOT NULL DEFAULT 'application/octet-stream',
     size         bigint NOT NULL CHECK (size >= 0),
-    sha256       bytea NOT NULL REFERENCES blobs (sha256),
+    truncated    boolean NOT NULL DEFAULT false,
     content_id   text NOT NULL DEFAULT '',
     inline       boolean NOT NULL DEFAULT false,
     created_at   timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX attachments_comment_idx ON attachments (comment_id);
-CREATE INDEX attachments_sha256_idx ON attachments (sha256);
+CREATE INDEX attachments_blob_idx ON attachments (blob_id);
 
 -- Rendered outgoing mail. Rows are written in the transaction that causes them.
 CREATE TABLE outbox (
