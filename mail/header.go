@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/textproto"
-	"strings"
 )
 
 // field is one header field, unfolded. Value holds the raw bytes as they

@@ -106,11 +106,15 @@ func Classify(in ClassifyInput) Classification {
 	case "feedback-report":
 		return Classification{Class: ClassAutoReply, Reason: "abuse feedback report: multipart/report feedback-report (RFC 5965)"}
 	}
-	if in.ReportType == "" && in.DeliveryStatus != "" {
+	if p := matchPrefix(subject, feedbackSubjects); p != "" {
+		return Classification{Class: ClassAutoReply, Reason: "abuse feedback report: subject starts with " + quote(p)}
+	}
+	if in.DeliveryStatus != "" {
 		return bounce(in, "message/delivery-status part")
 	}
 
-	if local, _, _ := strings.Cut(from, "@"); bounceSenders[local] || (local == "postmaster" && machineSigns(in, h)) {
+	local, _, _ := strings.Cut(from, "@")
+	if bounceSenders[local] || (postmasters[local] && machineSigns(in, h)) {
 		if p := matchPrefix(subject, autoReplySubjects); p != "" {
 			return Classification{Class: ClassAutoReply, Reason: "subject starts with " + quote(p)}
 		}
@@ -122,6 +126,13 @@ func Classify(in ClassifyInput) Classification {
 
 	if reason := autoReply(h, subject); reason != "" {
 		return Classification{Class: ClassAutoReply, Reason: reason}
+	}
+
+	if noReplySenders[local] {
+		if dsnInText(in.Text) || bouncePhraseRe.MatchString(in.Text) {
+			return bounce(in, "sender is "+local+" and the text reports a delivery failure")
+		}
+		return Classification{Class: ClassAutoReply, Reason: "sender is " + local}
 	}
 
 	if rp, ok := h["Return-Path"]; ok && len(rp) > 0 && isNullPath(rp[0]) {
@@ -179,6 +190,9 @@ func autoReply(h map[string][]string, subject string) string {
 			return "header " + k
 		}
 	}
+	if v := first(h, LoopHeader); v != "" {
+		return LoopHeader + " of another helpdesk instance (" + v + ")"
+	}
 	if strings.EqualFold(first(h, "X-Apple-Action"), "VACATION") {
 		return "X-Apple-Action: VACATION"
 	}
@@ -200,7 +214,7 @@ func autoReply(h map[string][]string, subject string) string {
 }
 
 func listMail(h map[string][]string) string {
-	for _, k := range []string{"List-Id", "List-Post", "X-Mailing-List", "Mailing-List"} {
+	for _, k := range []string{"List-Id", "List-Post", "X-Mailing-List", "Mailing-List", "X-Ml-Name", "X-Mlserver"} {
 		if _, ok := h[k]; ok {
 			return "header " + k
 		}
@@ -237,12 +251,15 @@ func bounce(in ClassifyInput, reason string) Classification {
 		b.Recipient = headerAddress(in.OriginalHeaders, "To")
 	}
 	if b.Status == "" {
+		b.Status = statusInText(b.Diagnostic)
+	}
+	if b.Status == "" {
 		b.Status = statusInText(in.Text)
 	}
 	switch b.Action {
 	case "failed":
-		b.Permanent = !strings.HasPrefix(b.Status, "4.")
-	case "":
+		b.Permanent = b.Status == "" || strings.HasPrefix(b.Status, "5.")
+	case "", "failure":
 		b.Permanent = strings.HasPrefix(b.Status, "5.")
 	}
 	b.OriginalMessageID = headerMessageID(in.OriginalHeaders)
@@ -260,13 +277,29 @@ var bounceSenders = map[string]bool{
 	"mail-delivery-system": true, "double-bounce": true,
 }
 
+var postmasters = map[string]bool{"postmaster": true, "post_master": true, "post-master": true}
+
+// noReplySenders cannot be answered, so they are never a customer writing.
+var noReplySenders = map[string]bool{
+	"no-reply": true, "noreply": true, "do-not-reply": true, "donotreply": true,
+	"do_not_reply": true, "no_reply": true,
+}
+
 func machineSigns(in ClassifyInput, h map[string][]string) bool {
 	if rp, ok := h["Return-Path"]; ok && len(rp) > 0 && isNullPath(rp[0]) {
 		return true
 	}
 	v := strings.ToLower(first(h, "Auto-Submitted"))
-	return (v != "" && !strings.HasPrefix(v, "no")) || dsnInText(in.Text) || statusRe.MatchString(in.Text)
+	return (v != "" && !strings.HasPrefix(v, "no")) || dsnInText(in.Text) ||
+		statusRe.MatchString(in.Text) || bouncePhraseRe.MatchString(in.Text)
 }
+
+var bouncePhraseRe = regexp.MustCompile(`(?i)undeliver|delivery (has )?failed|could not be delivered|` +
+	`permanent(ly)? (fatal )?error|user unknown|unknown user|invalid (user|recipient|address)|` +
+	`mailbox (is )?(unavailable|not found|full)|no such user|error message below|"bouncetype"`)
+
+// Subjects of abuse feedback reports that are not RFC 5965 multipart/report.
+var feedbackSubjects = []string{"complaint about message from", "abuse report", "feedback report"}
 
 // Subject prefixes of non-standard delivery failure notices, lower-case, after
 // normalizeSubject.
@@ -280,7 +313,7 @@ var bounceSubjects = []string{
 	"message delivery failure", "delivery has failed", "non-delivery report",
 	"nondeliverable mail", "warning: could not send message", "unzustellbar:",
 	"nicht zustellbar:", "non remis :", "non remis:", "no se puede entregar:", "onbestelbaar:",
-	"配信不能:", "전달되지 않음:", "배달되지 않음:",
+	"配信不能", "配信エラー", "メールエラー", "전달되지 않음:", "배달되지 않음:",
 }
 
 // Subject prefixes of auto-replies and out-of-office notices in the languages
@@ -407,8 +440,7 @@ func parseDSN(text string) []map[string]string {
 			continue
 		}
 		k = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(k))
-		_, hasFinal := cur["Final-Recipient"]
-		if _, dup := cur[k]; dup || (k == "Original-Recipient" && hasFinal) {
+		if _, dup := cur[k]; dup {
 			flush()
 		}
 		cur[k] = strings.TrimSpace(v)

@@ -1,0 +1,259 @@
+package threading
+
+import (
+	"bufio"
+	"io"
+	"mime"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestClassify_Headers(t *testing.T) {
+	tests := []struct {
+		name    string
+		header  map[string][]string
+		subject string
+		want    Class
+	}{
+		{"plain mail is human", nil, "Help with my order", ClassHuman},
+		{"Auto-Submitted: no is human", hdr("Auto-Submitted", "no"), "Re: order", ClassHuman},
+		{"X-Auto-Response-Suppress is a request, not automation", hdr("X-Auto-Response-Suppress", "All"), "Re: order", ClassHuman},
+		{"Auto-Submitted auto-replied", hdr("Auto-Submitted", "auto-replied"), "Away", ClassAutoReply},
+		{"Auto-Submitted auto-generated with parameters", hdr("auto-submitted", "Auto-Generated; owner-email=x@y"), "Report", ClassAutoReply},
+		{"X-Autoreply", hdr("X-Autoreply", "yes"), "Away", ClassAutoReply},
+		{"X-Autorespond", hdr("X-Autorespond", "yes"), "Away", ClassAutoReply},
+		{"Precedence auto_reply", hdr("Precedence", "auto_reply"), "Away", ClassAutoReply},
+		{"Exchange inbox rule", hdr("X-MS-Exchange-Inbox-Rules-Loop", "a@b.c"), "Nyaan", ClassAutoReply},
+		{"Apple vacation", hdr("X-Apple-Action", "VACATION"), "Nyaan", ClassAutoReply},
+		{"List-Id", hdr("List-Id", "<dev.lists.example.org>"), "[dev] release", ClassList},
+		{"Precedence bulk", hdr("Precedence", "bulk"), "Newsletter", ClassList},
+		{"Precedence list", hdr("Precedence", "list"), "Digest", ClassList},
+		{"Precedence junk", hdr("Precedence", "junk"), "Offer", ClassList},
+		{"null Return-Path without bounce text", hdr("Return-Path", "<>"), "Notice", ClassAutoReply},
+		{"auto-reply wins over bulk", hdr("Precedence", "bulk", "Auto-Submitted", "auto-replied"), "Away", ClassAutoReply},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Classify(ClassifyInput{Header: tt.header, From: "someone@example.com", Subject: tt.subject})
+			if c.Class != tt.want {
+				t.Errorf("Classify = %+v, want %s", c, tt.want)
+			}
+			if c.Reason == "" {
+				t.Error("empty reason")
+			}
+		})
+	}
+}
+
+func TestClassify_OutOfOfficeSubjectsInManyLanguages(t *testing.T) {
+	for _, subject := range []string{
+		"Automatic reply: Your request",
+		"Auto Reply: Your request",
+		"Out of Office: Your request",
+		"Out of Office AutoReply: Your request",
+		"자동 회신: 견적 문의",
+		"자동회신: 견적 문의",
+		"[부재중] 견적 문의",
+		"부재중: 견적 문의",
+		"Abwesenheitsnotiz: Ihre Anfrage",
+		"Automatische Antwort: Ihre Anfrage",
+		"Réponse automatique : Votre demande",
+		"Absence du bureau: Votre demande",
+		"自動応答: お問い合わせ",
+		"自動返信：お問い合わせ",
+		"不在: お問い合わせ",
+		"Respuesta automática: Su consulta",
+		"Risposta automatica: La richiesta",
+		"Automatisch antwoord: Uw vraag",
+		"Autosvar: Din forespørsel",
+		"[support.example.com #33575] AutoReply: Printer broken",
+		"Out of office",
+	} {
+		t.Run(subject, func(t *testing.T) {
+			c := Classify(ClassifyInput{From: "person@example.com", Subject: subject})
+			if c.Class != ClassAutoReply {
+				t.Errorf("Classify = %+v, want auto-reply", c)
+			}
+		})
+	}
+}
+
+func TestClassify_RepliesThatMentionAutoReplyWordsAreHuman(t *testing.T) {
+	for _, subject := range []string{
+		"Re: Automatic reply: Your request",
+		"회신: 견적 문의 드립니다",
+		"Out of office settings do not save",
+		"Fwd: Undeliverable: Invoice",
+		"Question about absence management",
+	} {
+		t.Run(subject, func(t *testing.T) {
+			if c := Classify(ClassifyInput{From: "person@example.com", Subject: subject}); c.Class != ClassHuman {
+				t.Errorf("Classify = %+v, want human", c)
+			}
+		})
+	}
+}
+
+func TestClassify_OwnLoop(t *testing.T) {
+	base := ClassifyInput{LoopID: "hd-1", OwnMessageIDDomain: "helpdesk.example.com", OwnAddresses: []string{"support@example.com"}}
+	tests := []struct {
+		name string
+		mod  func(*ClassifyInput)
+		want Class
+	}{
+		{"our loop header", func(in *ClassifyInput) { in.Header = hdr("X-Helpdesk-Loop", "hd-1") }, ClassLoop},
+		{"our Message-ID domain", func(in *ClassifyInput) { in.MessageID = "case-1.2.x@Helpdesk.Example.com" }, ClassLoop},
+		{"our own From address", func(in *ClassifyInput) { in.From = "Support@Example.com" }, ClassLoop},
+		{"another instance's loop header is automated", func(in *ClassifyInput) { in.Header = hdr("X-Helpdesk-Loop", "hd-2") }, ClassAutoReply},
+		{"a reply referencing our ids is not a loop", func(in *ClassifyInput) {
+			in.From = "customer@example.net"
+			in.MessageID = "abc@mail.example.net"
+		}, ClassHuman},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := base
+			in.From = "x@example.org"
+			tt.mod(&in)
+			if c := Classify(in); c.Class != tt.want {
+				t.Errorf("Classify = %+v, want %s", c, tt.want)
+			}
+		})
+	}
+}
+
+func TestClassify_DeliveryStatusReport(t *testing.T) {
+	ds := "Reporting-MTA: dns; mx.example.com\n\n" +
+		"Final-Recipient: rfc822; ok@example.net\nAction: delivered\nStatus: 2.0.0\n\n" +
+		"Original-Recipient: rfc822;Gone@Example.NET\nFinal-Recipient: rfc822; gone@example.net\n" +
+		"Action: failed\nStatus: 5.1.1 (user unknown)\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\n"
+	c := Classify(ClassifyInput{
+		From: "mailer-daemon@mx.example.com", ReportType: "delivery-status", DeliveryStatus: ds,
+		OriginalHeaders: "From: support@example.com\nMessage-ID:\n <case-1.2.x@helpdesk.example.com>\n",
+	})
+	want := Bounce{Recipient: "gone@example.net", Status: "5.1.1", Action: "failed", Permanent: true,
+		OriginalMessageID: "case-1.2.x@helpdesk.example.com", Diagnostic: "550 5.1.1 User unknown"}
+	if c.Class != ClassBounce || c.Bounce == nil || *c.Bounce != want {
+		t.Errorf("Classify = %+v %+v, want %+v", c, c.Bounce, want)
+	}
+}
+
+func TestClassify_DelayedDSNIsABounceButNotPermanent(t *testing.T) {
+	c := Classify(ClassifyInput{ReportType: "delivery-status",
+		DeliveryStatus: "Final-Recipient: rfc822; slow@example.net\nAction: delayed\nStatus: 4.4.7\n"})
+	if c.Class != ClassBounce || c.Bounce.Permanent || c.Bounce.Action != "delayed" {
+		t.Errorf("Classify = %+v %+v", c, c.Bounce)
+	}
+}
+
+func TestClassify_MachineReportsAreNeverHuman(t *testing.T) {
+	for _, rt := range []string{"disposition-notification", "feedback-report"} {
+		if c := Classify(ClassifyInput{ReportType: rt, From: "person@example.com", Subject: "Read: hi"}); c.Class != ClassAutoReply {
+			t.Errorf("%s: Classify = %+v", rt, c)
+		}
+	}
+}
+
+func TestClassify_PostmasterNeedsMoreThanTheName(t *testing.T) {
+	if c := Classify(ClassifyInput{From: "postmaster@customer.example", Subject: "Question about our contract"}); c.Class != ClassHuman {
+		t.Errorf("postmaster writing a question: %+v, want human", c)
+	}
+	c := Classify(ClassifyInput{From: "postmaster@customer.example", Subject: "Notice",
+		Header: hdr("Return-Path", "<>"), Text: "<a@customer.example>: user unknown (#5.1.1)"})
+	if c.Class != ClassBounce || c.Bounce.Recipient != "a@customer.example" || c.Bounce.Status != "5.1.1" {
+		t.Errorf("postmaster bounce: %+v %+v", c, c.Bounce)
+	}
+}
+
+func TestClassify_NonStandardBounceRecipientFromText(t *testing.T) {
+	tests := []struct{ name, text, want string }{
+		{"qmail", "Hi. This is the qmail-send program.\n\n<nobody@example.net>:\nSorry, no mailbox here by that name. (#5.1.1)\n", "nobody@example.net"},
+		{"exim", "This message was created automatically by mail delivery software.\n\n  gone@example.net\n    SMTP error from remote mail server after RCPT TO:<gone@example.net>:\n    550 5.1.1 unknown\n", "gone@example.net"},
+		{"sendmail", "   ----- The following addresses had permanent fatal errors -----\n<who@example.net>\n    (reason: 550 5.1.1 User unknown)\n", "who@example.net"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Classify(ClassifyInput{From: "MAILER-DAEMON@mx.example.com", Subject: "failure notice", Text: tt.text})
+			if c.Class != ClassBounce || c.Bounce.Recipient != tt.want || !c.Bounce.Permanent {
+				t.Errorf("Classify = %+v %+v, want recipient %s", c, c.Bounce, tt.want)
+			}
+		})
+	}
+}
+
+// TestClassify_Testdata classifies the messages in testdata/classify, read
+// with the standard library only.
+func TestClassify_Testdata(t *testing.T) {
+	tests := []struct {
+		file      string
+		want      Class
+		recipient string
+	}{
+		{"outlook-ooo-german.eml", ClassAutoReply, ""},
+		{"outlook-ooo-french.eml", ClassAutoReply, ""},
+		{"gmail-vacation-japanese.eml", ClassAutoReply, ""},
+		{"human-with-suppress-header.eml", ClassHuman, ""},
+		{"postfix-bounce.eml", ClassBounce, "gone.user@example.net"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			in := readInput(t, filepath.Join("testdata", "classify", tt.file))
+			c := Classify(in)
+			if c.Class != tt.want {
+				t.Fatalf("Classify = %+v, want %s", c, tt.want)
+			}
+			if tt.recipient != "" {
+				if c.Bounce.Recipient != tt.recipient || c.Bounce.Status != "5.1.1" || !c.Bounce.Permanent ||
+					c.Bounce.OriginalMessageID != "case-7.3.aa@helpdesk.example.com" {
+					t.Errorf("Bounce = %+v", c.Bounce)
+				}
+			}
+		})
+	}
+}
+
+func readInput(t *testing.T, path string) ClassifyInput {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := textproto.NewReader(bufio.NewReader(f))
+	h, err := r.ReadMIMEHeader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(r.R)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(h.Get("Subject"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := h.Get("From")
+	if i := strings.IndexAny(from, "<"); i >= 0 {
+		from = strings.Trim(from[i:], "<>")
+	} else if f := strings.Fields(from); len(f) > 0 {
+		from = f[0]
+	}
+	return ClassifyInput{
+		Header:    h,
+		From:      from,
+		Subject:   subject,
+		MessageID: strings.Trim(h.Get("Message-Id"), "<>"),
+		Text:      strings.ReplaceAll(string(body), "\r\n", "\n"),
+	}
+}
+
+func hdr(kv ...string) map[string][]string {
+	h := map[string][]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		h[kv[i]] = append(h[kv[i]], kv[i+1])
+	}
+	return h
+}
