@@ -1,0 +1,187 @@
+package helpdesk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/helpdesk/helpdesk/mail/compose"
+	"github.com/helpdesk/helpdesk/templates"
+	"github.com/helpdesk/helpdesk/threading"
+)
+
+// NotifierConfig configures a Notifier.
+type NotifierConfig struct {
+	Templates       *templates.Set
+	Tokens          *threading.Tokens
+	SupportAddress  string   // From of every notification
+	Name            string   // public name of the helpdesk
+	MessageIDDomain string   // domain of our Message-IDs
+	LoopID          string   // value of LoopHeader
+	Own             []string // our addresses: never a recipient
+	AgentAddress    string   // agent notices of unassigned cases ("" : none)
+	ManagerAddress  string   // the duty manager ("" : none)
+	DefaultLocale   string
+	Budget          Budget
+}
+
+// Notifier renders notifications and queues them in the caller's transaction.
+type Notifier struct {
+	cfg NotifierConfig
+}
+
+// NewNotifier validates cfg.
+func NewNotifier(cfg NotifierConfig) (*Notifier, error) {
+	if cfg.Templates == nil || cfg.Tokens == nil {
+		return nil, errors.New("notifier: templates and tokens are required")
+	}
+	if _, err := CanonicalAddress(cfg.SupportAddress); err != nil {
+		return nil, fmt.Errorf("notifier: support address: %w", err)
+	}
+	if cfg.MessageIDDomain == "" || cfg.LoopID == "" || cfg.Name == "" {
+		return nil, errors.New("notifier: message-id domain, loop id and name are required")
+	}
+	cfg.SupportAddress = strings.ToLower(cfg.SupportAddress)
+	cfg.Own = append([]string{cfg.SupportAddress}, cfg.Own...)
+	return &Notifier{cfg: cfg}, nil
+}
+
+// Base fills the fields every template needs.
+func (n *Notifier) Base(caseID int64, subject, recipientName string) templates.Base {
+	return templates.Base{HelpdeskName: n.cfg.Name, SupportAddress: n.cfg.SupportAddress, CaseID: caseID,
+		CaseSubject: subject, RecipientName: recipientName}
+}
+
+// Recipient is who a notification goes to.
+type Recipient struct {
+	UserID *int64 // set for users: the token names them
+	Email  string
+	Name   string
+	Locale string
+}
+
+// UserRecipient addresses a user at their registered login email, the only
+// address notifications go to.
+func UserRecipient(u *User) Recipient {
+	return Recipient{UserID: &u.ID, Email: u.LoginEmail, Name: u.Name, Locale: u.Locale}
+}
+
+// Notice is one notification to send.
+type Notice struct {
+	Data      templates.Data
+	To        Recipient
+	CaseID    int64  // 0: not about a case
+	FromName  string // display name before "via <helpdesk>", e.g. the agent's name
+	InReplyTo string // the mail this answers, if any
+	// AutoReplied marks a direct answer to an incoming mail (acknowledgement,
+	// refusal): Auto-Submitted: auto-replied instead of auto-generated.
+	AutoReplied bool
+	Reason      string // why this mail was sent, for X-Helpdesk-Reason
+	Now         time.Time
+}
+
+// Notify renders the notice and queues it. The Message-ID is chosen now and
+// never changes; Reply-To carries a token naming the case and the recipient.
+func (n *Notifier) Notify(ctx context.Context, q Queryer, nt Notice) (Enqueued, error) {
+	locale := nt.To.Locale
+	if locale == "" {
+		locale = n.cfg.DefaultLocale
+	}
+	r, err := n.cfg.Templates.Render(locale, nt.Data)
+	if err != nil {
+		return Enqueued{}, fmt.Errorf("render %s: %w", nt.Data.Kind(), err)
+	}
+	var recipientID int64
+	if nt.To.UserID != nil {
+		recipientID = *nt.To.UserID
+	}
+	replyTo := n.cfg.SupportAddress
+	msgID := compose.NewMessageID(n.cfg.MessageIDDomain)
+	if nt.CaseID > 0 && recipientID > 0 {
+		tok := n.cfg.Tokens.Sign(nt.CaseID, recipientID)
+		replyTo = threading.PlusAddress(n.cfg.SupportAddress, tok)
+		// The token inside our Message-ID threads replies whose References survive but Reply-To did not.
+		msgID = strings.Replace(msgID, "hd.", "hd."+tok+".", 1)
+	}
+	inReplyTo, refs, err := caseThread(ctx, q, nt.CaseID, nt.InReplyTo)
+	if err != nil {
+		return Enqueued{}, err
+	}
+	from := n.cfg.Name
+	if nt.FromName != "" {
+		from = nt.FromName + " via " + n.cfg.Name
+	}
+	auto := "auto-generated"
+	if nt.AutoReplied {
+		auto = "auto-replied"
+	}
+	reason := nt.Reason
+	if reason == "" {
+		reason = string(nt.Data.Kind())
+	}
+	m := compose.Message{
+		From:       compose.Address{Name: from, Address: n.cfg.SupportAddress},
+		To:         []compose.Address{{Name: nt.To.Name, Address: nt.To.Email}},
+		ReplyTo:    []compose.Address{{Name: n.cfg.Name, Address: replyTo}},
+		Subject:    r.Subject,
+		MessageID:  msgID,
+		InReplyTo:  inReplyTo,
+		References: refs,
+		Date:       nt.Now,
+		Headers: [][2]string{
+			{"Auto-Submitted", auto},
+			{"X-Auto-Response-Suppress", "All"},
+			{threading.LoopHeader, n.cfg.LoopID},
+			{"X-Helpdesk-Reason", reason},
+			{"Precedence", "bulk"},
+		},
+		Text: r.Text,
+		HTML: r.HTML,
+	}
+	data, err := m.Bytes()
+	if err != nil {
+		return Enqueued{}, fmt.Errorf("compose %s: %w", nt.Data.Kind(), err)
+	}
+	var caseID *int64
+	if nt.CaseID > 0 {
+		caseID = &nt.CaseID
+	}
+	return EnqueueMail(ctx, q, OutMail{
+		MessageID: msgID, CaseID: caseID, Kind: string(nt.Data.Kind()), RecipientID: nt.To.UserID,
+		EnvelopeFrom: n.cfg.SupportAddress, Recipients: []string{nt.To.Email}, Subject: r.Subject, Data: data, Now: nt.Now,
+	}, n.cfg.Own, n.cfg.Budget)
+}
+
+// maxReferences bounds References: the first message and the latest ones
+// are what mail clients need to keep a conversation together.
+const maxReferences = 20
+
+// caseThread returns In-Reply-To and References for a new mail on a case:
+// the case's first message and its latest ones, oldest first.
+func caseThread(ctx context.Context, q Queryer, caseID int64, inReplyTo string) (string, []string, error) {
+	if caseID <= 0 {
+		return inReplyTo, nil, nil
+	}
+	var rows []struct {
+		MessageID string    `db:"message_id"`
+		CreatedAt time.Time `db:"created_at"`
+		ID        int64     `db:"id"`
+	}
+	err := q.SelectContext(ctx, &rows, `(SELECT message_id, created_at, id FROM messages WHERE case_id = $1 ORDER BY created_at, id LIMIT 1)
+		UNION
+		(SELECT message_id, created_at, id FROM messages WHERE case_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2)
+		ORDER BY 2, 3`, caseID, maxReferences-1)
+	if err != nil {
+		return "", nil, fmt.Errorf("case %d thread: %w", caseID, mapErr(err))
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.MessageID
+	}
+	if inReplyTo == "" && len(ids) > 0 {
+		inReplyTo = ids[len(ids)-1]
+	}
+	return inReplyTo, ids, nil
+}
