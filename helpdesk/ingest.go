@@ -1,6 +1,7 @@
 package helpdesk
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -734,4 +735,55 @@ func truncateText(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// Reprocess runs a stored inbound message through ingest again, e.g. after a
+// grant was added for a held message or a poison message's cause was fixed.
+// Messages that became a case or a comment are refused: running them again
+// would apply them twice.
+func (g *Ingester) Reprocess(ctx context.Context, messageID string) (Result, error) {
+	var res Result
+	err := g.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+		var m struct {
+			ID       int64  `db:"id"`
+			Decision string `db:"decision"`
+			RawID    *int64 `db:"raw_id"`
+		}
+		err := tx.GetContext(ctx, &m, `SELECT id, decision, raw_id FROM messages WHERE message_id = $1 AND direction = 'in' FOR UPDATE`,
+			strings.Trim(messageID, "<> "))
+		if err != nil {
+			return fmt.Errorf("message <%s>: %w", messageID, mapErr(err))
+		}
+		if m.Decision == DecisionNewCase || m.Decision == DecisionComment {
+			return fmt.Errorf("%w: message <%s> was applied (%s); reprocessing would apply it twice", ErrConflict, messageID, m.Decision)
+		}
+		if m.RawID == nil {
+			return fmt.Errorf("%w: the raw mail of <%s> is no longer kept", ErrNotFound, messageID)
+		}
+		var chunks [][]byte
+		if err := tx.SelectContext(ctx, &chunks, `SELECT data FROM raw_chunks WHERE raw_id = $1 ORDER BY seq`, *m.RawID); err != nil {
+			return fmt.Errorf("read raw mail: %w", mapErr(err))
+		}
+		readers := make([]io.Reader, len(chunks))
+		for i, c := range chunks {
+			readers[i] = bytes.NewReader(c)
+		}
+		for _, q := range []string{
+			`DELETE FROM attachments WHERE comment_id IN (SELECT id FROM comments WHERE message_id = $1)`,
+			`DELETE FROM comments WHERE message_id = $1`,
+			`UPDATE case_events SET message_id = NULL WHERE message_id = $1`,
+			`UPDATE suppressions SET message_id = NULL WHERE message_id = $1`,
+			`DELETE FROM messages WHERE id = $1`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, m.ID); err != nil {
+				return fmt.Errorf("reprocess: %w", mapErr(err))
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM raw_messages WHERE id = $1`, *m.RawID); err != nil {
+			return fmt.Errorf("reprocess: %w", mapErr(err))
+		}
+		res, err = g.ingest(ctx, tx, Inbound{Body: io.MultiReader(readers...)}, g.cfg.Now())
+		return err
+	})
+	return res, err
 }

@@ -37,6 +37,8 @@ Commands:
   users            add | list
   grants           add | revoke | list
   cases            list | show
+  parse FILE.eml   show how a mail is parsed and classified (--json)
+  reprocess ID     run a stored inbound message (by Message-ID) through ingest again
   version          print the version
 
 Configuration comes from HELPDESK_* environment variables and the optional
@@ -93,15 +95,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	cmd, rest := args[0], args[1:]
 	commands := map[string]func(context.Context, *env, []string) error{
-		"serve":   cmdServe,
-		"dev":     cmdDev,
-		"migrate": cmdMigrate,
-		"config":  cmdConfig,
-		"orgs":    cmdOrgs,
-		"users":   cmdUsers,
-		"grants":  cmdGrants,
-		"cases":   cmdCases,
-		"version": func(context.Context, *env, []string) error { fmt.Fprintln(stdout, "helpdeskd", version); return nil },
+		"serve":     cmdServe,
+		"dev":       cmdDev,
+		"migrate":   cmdMigrate,
+		"config":    cmdConfig,
+		"orgs":      cmdOrgs,
+		"users":     cmdUsers,
+		"grants":    cmdGrants,
+		"cases":     cmdCases,
+		"parse":     cmdParse,
+		"reprocess": cmdReprocess,
+		"version":   func(context.Context, *env, []string) error { fmt.Fprintln(stdout, "helpdeskd", version); return nil },
 	}
 	f, ok := commands[cmd]
 	if !ok {

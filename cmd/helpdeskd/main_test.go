@@ -239,7 +239,10 @@ func TestServe_MigratesAndStopsOnCancel(t *testing.T) {
 		"HELPDESK_TOKEN_SECRET":    strings.Repeat("k", 32),
 		"HELPDESK_IMAP_ADDR":       "127.0.0.1:1143",
 		"HELPDESK_IMAP_USERNAME":   "support",
+		"HELPDESK_IMAP_PASSWORD":   "secret",
+		"HELPDESK_IMAP_TLS":        "none",
 		"HELPDESK_SMTP_ADDR":       "127.0.0.1:1025",
+		"HELPDESK_SMTP_TLS":        "none",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)

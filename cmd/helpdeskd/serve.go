@@ -58,7 +58,10 @@ func serve(ctx context.Context, c *config.Config, log *slog.Logger, migrate bool
 		}
 	}
 
-	var components []component
+	components, _, err := mailComponents(c, s, log)
+	if err != nil {
+		return err
+	}
 	if c.HTTPAddr != "" {
 		components = append(components, component{"http", healthServer(c.HTTPAddr, s, log)})
 	}

@@ -41,6 +41,10 @@ type Config struct {
 	RawRetention    time.Duration
 	LogLevel        string
 	LogFormat       string
+	SMTPWorkers     int
+	CaseBudget      int
+	RecipientBudget int
+	SuppressFor     time.Duration
 
 	Mailboxes []Mailbox
 	SMTP      SMTP
@@ -182,6 +186,22 @@ func Settings() []Setting {
 			Doc: "how long raw inbound mail is kept for reprocessing",
 			set: dur(func(c *Config) *time.Duration { return &c.RawRetention }),
 			get: get(func(c *Config) string { return c.RawRetention.String() })},
+		{Env: "HELPDESK_SMTP_WORKERS", Key: "smtp_workers", Default: "2",
+			Doc: "concurrent SMTP connections sending the outbox",
+			set: intSetting(func(c *Config) *int { return &c.SMTPWorkers }, 1, 64),
+			get: get(func(c *Config) string { return strconv.Itoa(c.SMTPWorkers) })},
+		{Env: "HELPDESK_CASE_BUDGET", Key: "case_budget", Default: "20",
+			Doc: "most notifications per case per hour; more are recorded, not sent (mail-loop brake)",
+			set: intSetting(func(c *Config) *int { return &c.CaseBudget }, 1, 100000),
+			get: get(func(c *Config) string { return strconv.Itoa(c.CaseBudget) })},
+		{Env: "HELPDESK_RECIPIENT_BUDGET", Key: "recipient_budget", Default: "40",
+			Doc: "most notifications per recipient per hour",
+			set: intSetting(func(c *Config) *int { return &c.RecipientBudget }, 1, 100000),
+			get: get(func(c *Config) string { return strconv.Itoa(c.RecipientBudget) })},
+		{Env: "HELPDESK_SUPPRESS_DURATION", Key: "suppress_duration", Default: "720h",
+			Doc: "how long an address that bounced permanently gets no mail",
+			set: dur(func(c *Config) *time.Duration { return &c.SuppressFor }),
+			get: get(func(c *Config) string { return c.SuppressFor.String() })},
 		{Env: "HELPDESK_LOG_LEVEL", Key: "log_level", Default: "info",
 			Doc: "debug, info, warn or error",
 			set: str(func(c *Config) *string { return &c.LogLevel }, oneOf("debug", "info", "warn", "error")),
@@ -466,6 +486,9 @@ func (c *Config) RequireServe() error {
 		if m.Username == "" {
 			errs = append(errs, fmt.Errorf("mailbox %s: HELPDESK_IMAP_USERNAME is not set", m.Name))
 		}
+		if m.Auth != "xoauth2" && m.Password == "" {
+			errs = append(errs, fmt.Errorf("mailbox %s: HELPDESK_IMAP_PASSWORD is not set", m.Name))
+		}
 	}
 	if c.SMTP.Addr == "" {
 		errs = append(errs, errors.New("HELPDESK_SMTP_ADDR is not set"))
@@ -543,6 +566,17 @@ func dur(field func(*Config) *time.Duration) func(*Config, *Mailbox, string) err
 			return err
 		}
 		*field(c) = d
+		return nil
+	}
+}
+
+func intSetting(field func(*Config) *int, lo, hi int) func(*Config, *Mailbox, string) error {
+	return func(c *Config, _ *Mailbox, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("want a whole number from %d to %d, got %q", lo, hi, v)
+		}
+		*field(c) = n
 		return nil
 	}
 }

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/config"
+	"github.com/helpdesk/helpdesk/helpdesk"
+	"github.com/helpdesk/helpdesk/mail/poller"
+	"github.com/helpdesk/helpdesk/mail/sender"
+	"github.com/helpdesk/helpdesk/mail/xoauth2"
+	"github.com/helpdesk/helpdesk/templates"
+	"github.com/helpdesk/helpdesk/threading"
+)
+
+// loopID identifies this installation in the loop header of every mail we
+// send. It is derived from the token secret, so every daemon of one
+// installation agrees on it and it survives restarts.
+func loopID(c *config.Config) string {
+	sum := sha256.Sum256([]byte("helpdesk-loop:" + c.TokenSecret))
+	return hex.EncodeToString(sum[:8])
+}
+
+// mailComponents builds the pollers (one per mailbox) and the outbox
+// dispatcher. Templates are parsed here, so a broken template fails start-up.
+func mailComponents(c *config.Config, s *helpdesk.Store, log *slog.Logger) ([]component, *helpdesk.Ingester, error) {
+	g, err := newIngester(c, s, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cs []component
+	for _, m := range c.Mailboxes {
+		pc := poller.Config{
+			Name: m.Name, Addr: m.Addr, TLS: m.TLS, Auth: m.Auth, Username: m.Username, Password: m.Password,
+			Mailbox: m.Mailbox, ProcessedMailbox: m.ProcessedMailbox, FailedMailbox: m.FailedMailbox,
+			PollInterval: m.PollInterval, MaxMessageBytes: c.MaxMessageSize, Logger: log,
+		}
+		if m.TokenFile != "" {
+			pc.Token = xoauth2.FileToken(m.TokenFile)
+		}
+		p, err := poller.New(pc, mailboxHandler{g: g})
+		if err != nil {
+			return nil, nil, fmt.Errorf("mailbox %s: %w", m.Name, err)
+		}
+		cs = append(cs, component{"poller " + m.Name, p.Run})
+	}
+	sc := sender.Config{Addr: c.SMTP.Addr, TLS: c.SMTP.TLS, Auth: c.SMTP.Auth, Username: c.SMTP.Username,
+		Password: c.SMTP.Password, HeloName: c.SMTP.HeloName}
+	if c.SMTP.TokenFile != "" {
+		sc.Token = xoauth2.FileToken(c.SMTP.TokenFile)
+	}
+	if _, err := sender.New(sc); err != nil { // validate now, not at the first send
+		return nil, nil, err
+	}
+	d, err := helpdesk.NewDispatcher(s, helpdesk.DispatcherConfig{
+		Workers:     c.SMTPWorkers,
+		NewSender:   func() (helpdesk.MailSender, error) { return sender.New(sc) },
+		IsPermanent: sender.IsPermanent,
+		ListenURL:   c.DatabaseURL,
+		Logger:      log,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	cs = append(cs, component{"dispatcher", d.Run})
+	return cs, g, nil
+}
+
+func newIngester(c *config.Config, s *helpdesk.Store, log *slog.Logger) (*helpdesk.Ingester, error) {
+	tmpl, err := templates.New(templates.Options{OverrideDir: c.TemplatesDir, DefaultLocale: c.DefaultLocale})
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	tokens, err := threading.NewTokens(c.TokenSecret)
+	if err != nil {
+		return nil, err
+	}
+	own := append([]string{c.SupportAddress}, c.SupportAliases...)
+	for _, m := range c.Mailboxes {
+		if m.Address != "" {
+			own = append(own, m.Address)
+		}
+	}
+	n, err := helpdesk.NewNotifier(helpdesk.NotifierConfig{
+		Templates: tmpl, Tokens: tokens, SupportAddress: c.SupportAddress, Name: c.Name,
+		MessageIDDomain: c.MessageIDDomain, LoopID: loopID(c), Own: own,
+		AgentAddress: c.AgentAddress, ManagerAddress: c.ManagerAddress, DefaultLocale: c.DefaultLocale,
+		Budget: helpdesk.Budget{PerCase: c.CaseBudget, PerRecipient: c.RecipientBudget, Window: time.Hour},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return helpdesk.NewIngester(s, helpdesk.IngestConfig{
+		Own: own, MessageIDDomain: c.MessageIDDomain, LoopID: loopID(c), RawRetention: c.RawRetention,
+		SuppressFor: c.SuppressFor, Notifier: n, Logger: log,
+	})
+}
+
+// mailboxHandler adapts the ingester to the poller.
+type mailboxHandler struct {
+	g *helpdesk.Ingester
+}
+
+func (h mailboxHandler) Cursor(ctx context.Context, mailbox string) (poller.Cursor, error) {
+	v, last, err := h.g.Cursor(ctx, mailbox)
+	return poller.Cursor{UIDValidity: v, LastUID: last}, err
+}
+
+func (h mailboxHandler) Deliver(ctx context.Context, d poller.Delivery) error {
+	_, err := h.g.Ingest(ctx, inbound(d, d.Body))
+	if helpdesk.IsPermanent(err) {
+		return poller.Permanent(err)
+	}
+	return err
+}
+
+func (h mailboxHandler) Fail(ctx context.Context, d poller.Delivery, cause error) error {
+	return h.g.Fail(ctx, inbound(d, nil), cause)
+}
+
+func (h mailboxHandler) ResetCursor(ctx context.Context, mailbox string, uidValidity uint32) error {
+	return h.g.ResetCursor(ctx, mailbox, uidValidity)
+}
+
+func inbound(d poller.Delivery, body io.Reader) helpdesk.Inbound {
+	return helpdesk.Inbound{Mailbox: d.Mailbox, UIDValidity: d.UIDValidity, UID: d.UID, Size: d.Size, Oversized: d.Oversized, Body: body}
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/helpdesk/helpdesk/mail"
+	"github.com/helpdesk/helpdesk/threading"
+)
+
+// parsed is the output of `helpdeskd parse --json`.
+type parsed struct {
+	MessageID   string              `json:"message_id"`
+	From        mail.Address        `json:"from"`
+	To          []mail.Address      `json:"to"`
+	Cc          []mail.Address      `json:"cc"`
+	ReplyTo     []mail.Address      `json:"reply_to"`
+	Subject     string              `json:"subject"`
+	Date        *time.Time          `json:"date"`
+	InReplyTo   []string            `json:"in_reply_to"`
+	References  []string            `json:"references"`
+	Class       threading.Class     `json:"class"`
+	ClassReason string              `json:"class_reason"`
+	Bounce      *threading.Bounce   `json:"bounce,omitempty"`
+	Text        string              `json:"text"`
+	HTML        string              `json:"html"`
+	Attachments []*mail.Attachment  `json:"attachments"`
+	Warnings    []string            `json:"warnings"`
+	Synthetic   bool                `json:"synthetic_message_id"`
+	DeliveredTo []mail.Address      `json:"delivered_to,omitempty"`
+	Header      map[string][]string `json:"-"`
+}
+
+func cmdParse(_ context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("parse", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one FILE.eml (or - for stdin)")
+	}
+	f := os.Stdin
+	if pos[0] != "-" {
+		if f, err = os.Open(pos[0]); err != nil {
+			return err
+		}
+		defer f.Close()
+	}
+	m, err := mail.Parse(f, mail.ParseOptions{})
+	if err != nil {
+		return fmt.Errorf("read %s: %w", pos[0], err)
+	}
+	ci := m.ClassifyInput()
+	if c, err := e.config(); err == nil && c.SupportAddress != "" {
+		ci.OwnAddresses = append([]string{c.SupportAddress}, c.SupportAliases...)
+		ci.OwnMessageIDDomain = c.MessageIDDomain
+		if c.TokenSecret != "" {
+			ci.LoopID = loopID(c)
+		}
+	}
+	cl := threading.Classify(ci)
+	out := parsed{MessageID: m.MessageID, From: m.From, To: nonNil(m.To), Cc: nonNil(m.Cc), ReplyTo: nonNil(m.ReplyTo),
+		Subject: m.Subject, InReplyTo: nonNilS(m.InReplyTo), References: nonNilS(m.References),
+		Class: cl.Class, ClassReason: cl.Reason, Bounce: cl.Bounce, Text: m.Text, HTML: m.HTML,
+		Attachments: m.Attachments, Warnings: nonNilS(m.Warnings), Synthetic: m.SyntheticMessageID, DeliveredTo: m.DeliveredTo}
+	if out.Attachments == nil {
+		out.Attachments = []*mail.Attachment{}
+	}
+	if !m.Date.IsZero() {
+		out.Date = &m.Date
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, out)
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "Message-ID: <%s>%s\n", out.MessageID, map[bool]string{true: " (synthetic)", false: ""}[out.Synthetic])
+	fmt.Fprintf(w, "From:       %s\nSubject:    %s\nClass:      %s (%s)\n", out.From, out.Subject, out.Class, out.ClassReason)
+	if len(out.InReplyTo)+len(out.References) > 0 {
+		fmt.Fprintf(w, "In-Reply-To: %s\nReferences: %s\n", strings.Join(out.InReplyTo, " "), strings.Join(out.References, " "))
+	}
+	for _, a := range out.Attachments {
+		fmt.Fprintf(w, "Attachment: %s (%s, %d bytes, inline=%v)\n", a.Filename, a.ContentType, a.Size, a.Inline)
+	}
+	for _, warn := range out.Warnings {
+		fmt.Fprintf(w, "Warning:    %s\n", warn)
+	}
+	fmt.Fprintf(w, "\n%s\n", strings.TrimRight(out.Text, "\n"))
+	return nil
+}
+
+func nonNil(a []mail.Address) []mail.Address {
+	if a == nil {
+		return []mail.Address{}
+	}
+	return a
+}
+
+func nonNilS(a []string) []string {
+	if a == nil {
+		return []string{}
+	}
+	return a
+}
+
+func cmdReprocess(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("reprocess", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one MESSAGE-ID")
+	}
+	c, err := e.config()
+	if err != nil {
+		return err
+	}
+	if err := c.RequireServe(); err != nil {
+		return err
+	}
+	s, err := e.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	g, err := newIngester(c, s, e.logger(c))
+	if err != nil {
+		return err
+	}
+	res, err := g.Reprocess(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, res)
+	}
+	fmt.Fprintf(e.stdout, "<%s>: %s (case %d, rule %s: %s)\n", res.MessageID, res.Decision, res.CaseID, res.Rule, res.Reason)
+	return nil
+}
