@@ -17,6 +17,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/helpdesk/helpdesk/mail"
+	"github.com/helpdesk/helpdesk/mail/compose"
 	"github.com/helpdesk/helpdesk/templates"
 	"github.com/helpdesk/helpdesk/threading"
 )
@@ -463,13 +464,96 @@ func (d *delivery) comment(caseID int64, sender *User, rule, reason string) erro
 		return err
 	}
 	d.decide(caseID, DecisionComment, rule, reason)
-	if n := d.g.cfg.Notifier; n != nil && !IsStaff(sender.Role) {
-		return d.notifyAgents(caseID, func(b templates.Base) templates.Data {
-			return templates.AgentCustomerRepliedData{Base: b, Requester: templates.Person{Name: sender.Name, Email: sender.LoginEmail},
-				Organization: deref(sender.OrgName), Status: c.Status, Comment: d.commentData(sender)}
-		})
+	n := d.g.cfg.Notifier
+	if n == nil {
+		return nil
 	}
-	return nil
+	if IsStaff(sender.Role) {
+		return d.relayToSubmitter(c, sender)
+	}
+	return d.notifyAgents(caseID, func(b templates.Base) templates.Data {
+		return templates.AgentCustomerRepliedData{Base: b, Requester: templates.Person{Name: sender.Name, Email: sender.LoginEmail},
+			Organization: deref(sender.OrgName), Status: c.Status, Comment: d.commentData(sender)}
+	})
+}
+
+// relayToSubmitter sends support's public comment to the case's submitter,
+// at their login email, from the support address "Agent via Helpdesk". The
+// attachments go along while their total stays under the attach limit;
+// otherwise the mail lists their names and sizes.
+func (d *delivery) relayToSubmitter(c *Case, agent *User) error {
+	n := d.g.cfg.Notifier
+	submitter, err := UserByID(d.ctx, d.tx, c.SubmitterID)
+	if err != nil {
+		return err
+	}
+	cd := d.commentData(agent)
+	var total int64
+	for _, a := range d.msg.Attachments {
+		total += a.Size
+	}
+	var files []compose.Attachment
+	if total <= n.cfg.AttachLimit {
+		for i, a := range d.msg.Attachments {
+			blob, ok := d.blobs[a]
+			if !ok || a.Truncated {
+				continue
+			}
+			content, err := readBlob(d.ctx, d.tx, blob)
+			if err != nil {
+				return err
+			}
+			f := compose.Attachment{Filename: a.Filename, ContentType: a.ContentType, Content: content}
+			if a.Inline && a.ContentID != "" && d.msg.HTML != "" {
+				f.ContentID = a.ContentID
+			}
+			files = append(files, f)
+			cd.Attachments[i].Attached = true
+		}
+	}
+	prevAuthor, prevQuote, err := previousPublic(d.ctx, d.tx, c.ID, d.msgRowID)
+	if err != nil {
+		return err
+	}
+	name := agent.Name
+	if name == "" {
+		name = agent.LoginEmail
+	}
+	_, err = n.Notify(d.ctx, d.tx, Notice{
+		Data: templates.CommentAddedData{Base: n.Base(c.ID, c.Subject, submitter.Name), Comment: cd,
+			PreviousAuthor: prevAuthor, PreviousQuote: prevQuote},
+		To: UserRecipient(submitter), CaseID: c.ID, FromName: name, Attachments: files, Now: d.now,
+	})
+	return err
+}
+
+// previousPublic returns the author and text of the public comment before
+// the one made from message msgRowID, for context in a notification.
+func previousPublic(ctx context.Context, q Queryer, caseID, msgRowID int64) (string, string, error) {
+	var prev []struct {
+		Author *string `db:"author"`
+		Body   string  `db:"body"`
+	}
+	err := q.SelectContext(ctx, &prev, `SELECT coalesce(nullif(u.name, ''), u.login_email) AS author, c.body
+		FROM comments c LEFT JOIN users u ON u.id = c.author_id
+		WHERE c.case_id = $1 AND c.public AND c.message_id IS DISTINCT FROM $2
+		ORDER BY c.created_at DESC, c.id DESC LIMIT 1`, caseID, msgRowID)
+	if err != nil {
+		return "", "", fmt.Errorf("previous comment: %w", mapErr(err))
+	}
+	if len(prev) == 0 {
+		return "", "", nil
+	}
+	return deref(prev[0].Author), prev[0].Body, nil
+}
+
+// readBlob reads stored attachment content back.
+func readBlob(ctx context.Context, q Queryer, id int64) ([]byte, error) {
+	var chunks [][]byte
+	if err := q.SelectContext(ctx, &chunks, `SELECT data FROM blob_chunks WHERE blob_id = $1 ORDER BY seq`, id); err != nil {
+		return nil, fmt.Errorf("read attachment: %w", mapErr(err))
+	}
+	return bytes.Join(chunks, nil), nil
 }
 
 // mayWrite is the basic access rule: staff, the submitter, and people of the

@@ -418,3 +418,37 @@ func TestIngest_DatabaseGoneMidIngestLosesNothing(t *testing.T) {
 		t.Fatalf("%d cases after the retry, want 1", n)
 	}
 }
+
+func TestIngest_AgentReplyIsRelayedToTheSubmitterOnly(t *testing.T) {
+	e := newEnv(t)
+	// Minsu writes from his second address with a colleague in Cc.
+	first := e.ingest(msg("Minsu <minsu.kim@gmail.example>", "VPN", "r-1@gmail.example", "", "VPN is down.", "Cc: jane@acme.example"))
+	out := outbox(t, e.s.DB(), first.CaseID)
+	agentNotice := out[1].MessageID
+	reply := "From: Alice <alice@example.com>\nTo: support@example.com\nSubject: Re: VPN\nMessage-ID: <r-2@example.com>\n" +
+		"In-Reply-To: <" + agentNotice + ">\nContent-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: text/plain; charset=UTF-8\n\n" +
+		"Please restart the client.\n--x\nContent-Type: text/plain; name=steps.txt\nContent-Disposition: attachment; filename=steps.txt\n\n1. quit\n2. start\n--x--\n"
+	r := e.ingest(reply)
+	if r.Decision != "comment" || r.CaseID != first.CaseID {
+		t.Fatalf("agent reply: %+v", r)
+	}
+	out = outbox(t, e.s.DB(), first.CaseID)
+	relay := out[len(out)-1]
+	if relay.Kind != "comment_added" || relay.Rcpt != "minsu@acme.example" {
+		t.Fatalf("relay = %s to %s; want comment_added to the login email only", relay.Kind, relay.Rcpt)
+	}
+	for _, o := range out {
+		if strings.Contains(o.Rcpt, "jane@") || strings.Contains(o.Rcpt, "gmail.example") {
+			t.Fatalf("a notification went to %s", o.Rcpt)
+		}
+	}
+	data := string(relay.Data)
+	for _, want := range []string{"via Example Support", "<support@example.com>", "Please restart the client.", "filename=steps.txt", "In-Reply-To:", "References:"} {
+		if !strings.Contains(data, want) {
+			t.Errorf("relayed comment lacks %q", want)
+		}
+	}
+	if strings.Contains(data, "From: Alice <alice@example.com>") {
+		t.Error("the relay is From the agent's own address")
+	}
+}

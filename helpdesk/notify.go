@@ -25,6 +25,9 @@ type NotifierConfig struct {
 	ManagerAddress  string   // the duty manager ("" : none)
 	DefaultLocale   string
 	Budget          Budget
+	// AttachLimit is the largest total size of attachments relayed with a
+	// comment; above it they are listed by name and size (default 10 MiB).
+	AttachLimit int64
 }
 
 // Notifier renders notifications and queues them in the caller's transaction.
@@ -44,6 +47,9 @@ func NewNotifier(cfg NotifierConfig) (*Notifier, error) {
 		return nil, errors.New("notifier: message-id domain, loop id and name are required")
 	}
 	cfg.SupportAddress = strings.ToLower(cfg.SupportAddress)
+	if cfg.AttachLimit == 0 {
+		cfg.AttachLimit = 10 << 20
+	}
 	cfg.Own = append([]string{cfg.SupportAddress}, cfg.Own...)
 	return &Notifier{cfg: cfg}, nil
 }
@@ -79,6 +85,7 @@ type Notice struct {
 	// refusal): Auto-Submitted: auto-replied instead of auto-generated.
 	AutoReplied bool
 	Reason      string // why this mail was sent, for X-Helpdesk-Reason
+	Attachments []compose.Attachment
 	Now         time.Time
 }
 
@@ -137,8 +144,9 @@ func (n *Notifier) Notify(ctx context.Context, q Queryer, nt Notice) (Enqueued, 
 			{"X-Helpdesk-Reason", reason},
 			{"Precedence", "bulk"},
 		},
-		Text: r.Text,
-		HTML: r.HTML,
+		Text:        r.Text,
+		HTML:        r.HTML,
+		Attachments: nt.Attachments,
 	}
 	data, err := m.Bytes()
 	if err != nil {

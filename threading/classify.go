@@ -153,6 +153,9 @@ func Classify(in ClassifyInput) Classification {
 	return Classification{Class: ClassHuman, Reason: reason}
 }
 
+// OwnMessageIDPrefix starts the local part of every Message-ID we generate.
+const OwnMessageIDPrefix = "hd."
+
 func ownLoop(in ClassifyInput, h map[string][]string, from string) string {
 	for _, v := range h[textproto.CanonicalMIMEHeaderKey(LoopHeader)] {
 		v = strings.TrimSpace(v)
@@ -160,9 +163,12 @@ func ownLoop(in ClassifyInput, h map[string][]string, from string) string {
 			return LoopHeader + " is ours"
 		}
 	}
+	// Only our own form of Message-ID counts: agents' mail clients on the
+	// same domain make Message-IDs in it too.
 	if d := strings.ToLower(strings.TrimSpace(in.OwnMessageIDDomain)); d != "" {
-		if strings.HasSuffix(strings.ToLower(in.MessageID), "@"+d) {
-			return "Message-ID is in our domain " + d
+		id := strings.ToLower(in.MessageID)
+		if strings.HasPrefix(id, OwnMessageIDPrefix) && strings.HasSuffix(id, "@"+d) {
+			return "Message-ID is one of ours (" + OwnMessageIDPrefix + "…@" + d + ")"
 		}
 	}
 	for _, a := range in.OwnAddresses {

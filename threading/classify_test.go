@@ -105,7 +105,8 @@ func TestClassify_OwnLoop(t *testing.T) {
 		want Class
 	}{
 		{"our loop header", func(in *ClassifyInput) { in.Header = hdr("X-Helpdesk-Loop", "hd-1") }, ClassLoop},
-		{"our Message-ID domain", func(in *ClassifyInput) { in.MessageID = "case-1.2.x@Helpdesk.Example.com" }, ClassLoop},
+		{"our form of Message-ID", func(in *ClassifyInput) { in.MessageID = "HD.v1-a-b-c.xyz@Helpdesk.Example.com" }, ClassLoop},
+		{"a colleague's Message-ID in our domain is not a loop", func(in *ClassifyInput) { in.MessageID = "CAF+123@helpdesk.example.com" }, ClassHuman},
 		{"our own From address", func(in *ClassifyInput) { in.From = "Support@Example.com" }, ClassLoop},
 		{"another instance's loop header is automated", func(in *ClassifyInput) { in.Header = hdr("X-Helpdesk-Loop", "hd-2") }, ClassAutoReply},
 		{"a reply referencing our ids is not a loop", func(in *ClassifyInput) {
