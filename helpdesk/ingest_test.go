@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -36,7 +37,7 @@ func newEnv(t testing.TB) *env {
 	return newEnvWithDB(t, pgtest.New(t))
 }
 
-func newEnvWithDB(t testing.TB, db *sqlx.DB) *env {
+func newEnvWithDB(t testing.TB, db *sqlx.DB, opts ...func(*helpdesk.IngestConfig)) *env {
 	t.Helper()
 	s, err := helpdesk.NewStore(db)
 	if err != nil {
@@ -56,8 +57,12 @@ func newEnvWithDB(t testing.TB, db *sqlx.DB) *env {
 		t.Fatal(err)
 	}
 	clk := &clock{now: time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)}
-	g, err := helpdesk.NewIngester(s, helpdesk.IngestConfig{Own: []string{"support@example.com"}, MessageIDDomain: "example.com",
-		LoopID: loopID, Notifier: n, Now: clk.Now})
+	cfg := helpdesk.IngestConfig{Own: []string{"support@example.com"}, MessageIDDomain: "example.com",
+		LoopID: loopID, Notifier: n, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	g, err := helpdesk.NewIngester(s, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
