@@ -145,6 +145,16 @@ func TestConvert(t *testing.T) {
 			want: "caf\uFFFD ok",
 		},
 		{
+			name: "a stray end tag inside a quoted table cell does not end the quote",
+			in:   "<blockquote><table><tr><td>cell</blockquote>x</td></tr></table>still quoted</blockquote>after",
+			want: "> cellx\n> still quoted\nafter",
+		},
+		{
+			name: "a div end tag does not leave its table cell",
+			in:   "<div><table><tr><td>cell</div>same cell</td></tr></table>out</div>",
+			want: "cellsame cell\nout",
+		},
+		{
 			name: "korean text and entities",
 			in:   `<div>안녕하세요,</div><div><br></div><div>확인 부탁드립니다&nbsp;&amp;&nbsp;감사합니다.</div>`,
 			want: "안녕하세요,\n\n확인 부탁드립니다 & 감사합니다.",
@@ -239,7 +249,7 @@ func TestToken_AttributesAndClasses(t *testing.T) {
 	}
 }
 
-func TestConvert_LinearOnPathologicalInput(t *testing.T) {
+func TestConvert_PathologicalInputFinishes(t *testing.T) {
 	// Deep nesting and many unmatched tags must not blow up (the test only
 	// checks the result; BenchmarkConvert measures speed).
 	in := strings.Repeat("<div><blockquote><a href='https://x'>", 20000) + "x" + strings.Repeat("</span>", 20000)
