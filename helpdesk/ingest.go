@@ -20,6 +20,7 @@ import (
 	"github.com/helpdesk/helpdesk/mail/compose"
 	"github.com/helpdesk/helpdesk/templates"
 	"github.com/helpdesk/helpdesk/threading"
+	"github.com/helpdesk/helpdesk/threading/reply"
 )
 
 // Ingest is exactly-once per Message-ID: each inbound mail is stored, threaded
@@ -260,7 +261,8 @@ func (g *Ingester) ingest(ctx context.Context, tx *sqlx.Tx, in Inbound, now time
 		return res, fmt.Errorf("record message %s: %w", msg.MessageID, mapErr(err))
 	}
 
-	d := &delivery{g: g, tx: tx, ctx: ctx, in: in, msg: msg, class: class, msgRowID: msgRowID, blobs: blobs, now: now}
+	d := &delivery{g: g, tx: tx, ctx: ctx, in: in, msg: msg, class: class, msgRowID: msgRowID, blobs: blobs, now: now,
+		replyText: ReplyText(msg)}
 	if err := d.apply(); err != nil {
 		return res, err
 	}
@@ -281,16 +283,17 @@ func (g *Ingester) ingest(ctx context.Context, tx *sqlx.Tx, in Inbound, now time
 
 // delivery is the work on one message inside its transaction.
 type delivery struct {
-	g        *Ingester
-	tx       *sqlx.Tx
-	ctx      context.Context
-	in       Inbound
-	msg      *mail.Message
-	class    threading.Classification
-	msgRowID int64
-	blobs    map[*mail.Attachment]int64
-	now      time.Time
-	linked   bool // attachments were linked to a comment
+	g         *Ingester
+	tx        *sqlx.Tx
+	ctx       context.Context
+	in        Inbound
+	msg       *mail.Message
+	class     threading.Classification
+	msgRowID  int64
+	blobs     map[*mail.Attachment]int64
+	now       time.Time
+	linked    bool   // attachments were linked to a comment
+	replyText string // the new text of the mail, without quotes
 
 	caseID                 int64
 	decision, rule, reason string
@@ -570,8 +573,17 @@ func mayWrite(ctx context.Context, q Queryer, u *User, c *Case) (bool, string, e
 	return false, u.LoginEmail + " is not a participant of case #" + fmt.Sprint(c.ID), nil
 }
 
+// ReplyText is what the sender of m wrote: quoted history, signature and
+// footers removed (never empty when the mail has text).
+func ReplyText(m *mail.Message) string {
+	if m.TextFromHTML {
+		return reply.FromHTML(m.HTML).Text
+	}
+	return reply.FromText(m.Text).Text
+}
+
 func (d *delivery) addComment(caseID int64, author *User, public bool) (int64, error) {
-	text := d.msg.Text
+	text := d.replyText
 	if strings.TrimSpace(text) == "" && len(d.msg.Attachments) > 0 {
 		text = "(attachments only)"
 	}
@@ -595,7 +607,7 @@ func (d *delivery) addComment(caseID int64, author *User, public bool) (int64, e
 }
 
 func (d *delivery) commentData(author *User) templates.Comment {
-	c := templates.Comment{Author: author.Name, Body: d.msg.Text}
+	c := templates.Comment{Author: author.Name, Body: d.replyText}
 	if c.Author == "" {
 		c.Author = author.LoginEmail
 	}

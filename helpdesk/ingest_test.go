@@ -457,3 +457,25 @@ func TestIngest_AgentReplyIsRelayedToTheSubmitterOnly(t *testing.T) {
 		t.Error("the relay is From the agent's own address")
 	}
 }
+
+func TestIngest_CommentKeepsOnlyTheNewTextOfAReply(t *testing.T) {
+	e := newEnv(t)
+	first := e.ingest(msg("Minsu <minsu@acme.example>", "printer", "q-1@acme.example", "", "The printer is broken."))
+	ack := outbox(t, e.s.DB(), first.CaseID)[0]
+	reply := "네, 3층 프린터입니다.\n\n2026년 11월 20일 (금) 오후 3:00, Example Support <support@example.com>님이 작성:\n" +
+		"> ##- 이 줄 위에 답장을 입력해 주세요 -##\n> 문의가 접수되었습니다.\n"
+	r := e.ingest(msg("minsu@acme.example", "Re: printer", "q-2@acme.example", ack.MessageID, reply))
+	var c struct {
+		Body string `db:"body"`
+		Full string `db:"full_body"`
+	}
+	if err := e.s.DB().Get(&c, `SELECT body, full_body FROM comments c JOIN messages m ON m.id = c.message_id WHERE m.message_id = $1`, r.MessageID); err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(c.Body) != "네, 3층 프린터입니다." {
+		t.Fatalf("comment body = %q, want only the new text", c.Body)
+	}
+	if !strings.Contains(c.Full, "문의가 접수되었습니다") {
+		t.Fatalf("full body lost the quoted history: %q", c.Full)
+	}
+}

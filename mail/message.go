@@ -77,6 +77,9 @@ type Message struct {
 	// (message/rfc822 or text/rfc822-headers part): in a bounce, the message
 	// that could not be delivered.
 	OriginalHeaders string `json:"-"`
+	// TextFromHTML is true when the message had no text part and Text was
+	// derived from HTML.
+	TextFromHTML bool `json:"-"`
 	// Size is the number of bytes read.
 	Size int64 `json:"size"`
 }

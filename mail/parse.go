@@ -458,6 +458,7 @@ func (p *parser) finish() {
 	m.HTML = p.html.String()
 	if m.Text == "" && m.HTML != "" {
 		m.Text = htmlToText(m.HTML)
+		m.TextFromHTML = true
 	}
 	lower := strings.ToLower(m.HTML)
 	for _, a := range m.Attachments {

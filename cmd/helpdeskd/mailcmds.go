@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/helpdesk/helpdesk/helpdesk"
 	"github.com/helpdesk/helpdesk/mail"
 	"github.com/helpdesk/helpdesk/threading"
 )
@@ -27,6 +28,7 @@ type parsed struct {
 	ClassReason string              `json:"class_reason"`
 	Bounce      *threading.Bounce   `json:"bounce,omitempty"`
 	Text        string              `json:"text"`
+	ReplyText   string              `json:"reply_text"`
 	HTML        string              `json:"html"`
 	Attachments []*mail.Attachment  `json:"attachments"`
 	Warnings    []string            `json:"warnings"`
@@ -67,7 +69,7 @@ func cmdParse(_ context.Context, e *env, args []string) error {
 	cl := threading.Classify(ci)
 	out := parsed{MessageID: m.MessageID, From: m.From, To: nonNil(m.To), Cc: nonNil(m.Cc), ReplyTo: nonNil(m.ReplyTo),
 		Subject: m.Subject, InReplyTo: nonNilS(m.InReplyTo), References: nonNilS(m.References),
-		Class: cl.Class, ClassReason: cl.Reason, Bounce: cl.Bounce, Text: m.Text, HTML: m.HTML,
+		Class: cl.Class, ClassReason: cl.Reason, Bounce: cl.Bounce, Text: m.Text, ReplyText: helpdesk.ReplyText(m), HTML: m.HTML,
 		Attachments: m.Attachments, Warnings: nonNilS(m.Warnings), Synthetic: m.SyntheticMessageID, DeliveredTo: m.DeliveredTo}
 	if out.Attachments == nil {
 		out.Attachments = []*mail.Attachment{}

@@ -276,3 +276,23 @@ func TestServe_MigratesAndStopsOnCancel(t *testing.T) {
 		t.Fatal("serve did not stop within 10s of cancellation")
 	}
 }
+
+func TestParse_JSONHasTheParsedViewAndReplyText(t *testing.T) {
+	c := &cli{t: t, env: map[string]string{}}
+	var out map[string]any
+	c.json(&out, "parse", "--json", "../../threading/reply/testdata/ko_gmail_html.eml")
+	for _, k := range []string{"message_id", "from", "to", "cc", "reply_to", "subject", "date", "in_reply_to", "references",
+		"class", "class_reason", "text", "html", "attachments", "warnings", "reply_text"} {
+		if _, ok := out[k]; !ok {
+			t.Errorf("parse --json lacks key %q", k)
+		}
+	}
+	rt, _ := out["reply_text"].(string)
+	text, _ := out["text"].(string)
+	if rt == "" || len(rt) >= len(text) || strings.Contains(rt, "작성:") {
+		t.Fatalf("reply_text = %q (text %q)", rt, text)
+	}
+	if out["class"] != "human" {
+		t.Fatalf("class = %v", out["class"])
+	}
+}
