@@ -479,3 +479,25 @@ func TestIngest_CommentKeepsOnlyTheNewTextOfAReply(t *testing.T) {
 		t.Fatalf("full body lost the quoted history: %q", c.Full)
 	}
 }
+
+func TestIngest_ResellerSubmittedCaseNotifiesTheReseller(t *testing.T) {
+	e := newEnv(t)
+	mustOrg(t, e.s.DB(), "Resell Co", "", "resell.example")
+	mustUser(t, e.s.DB(), "rita@resell.example", "reseller", "Resell Co")
+	r := e.ingest(msg("Rita <rita@resell.example>", "For our customer Acme", "rs-1@resell.example", "", "Acme's VPN is down.", "Cc: minsu@acme.example"))
+	d, err := helpdesk.GetCaseDetail(context.Background(), e.s.DB(), r.CaseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Submitter != "rita@resell.example" {
+		t.Fatalf("submitter = %s, want the reseller", d.Submitter)
+	}
+	for _, o := range outbox(t, e.s.DB(), r.CaseID) {
+		if o.Kind == "case_received" && o.Rcpt != "rita@resell.example" {
+			t.Fatalf("acknowledgement went to %s, want the reseller's login email", o.Rcpt)
+		}
+		if strings.Contains(o.Rcpt, "minsu") {
+			t.Fatalf("the Cc'd customer got %s", o.Kind)
+		}
+	}
+}

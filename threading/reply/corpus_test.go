@@ -15,9 +15,9 @@ import (
 	"unicode"
 )
 
-// The corpora are third-party data shared by the project (see
-// ../../../shared/corpora/README.md); files are read as bytes.
-const corpora = "../../../shared/corpora"
+// The corpora are third-party data copied from the project's shared corpora
+// (see testdata/corpora/README.md); files are read as bytes.
+const corpora = "testdata/corpora"
 
 // Floors: the exact-match counts reached when the rules were written. A
 // change that lowers one of them is a regression.

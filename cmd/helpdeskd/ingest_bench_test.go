@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/config"
+	"github.com/helpdesk/helpdesk/helpdesk"
+	"github.com/helpdesk/helpdesk/helpdesk/pgtest"
+	"github.com/helpdesk/helpdesk/mail/devmail"
+	"github.com/helpdesk/helpdesk/mail/poller"
+)
+
+// BenchmarkIMAPToPostgres measures ingest throughput end to end: 5,000 small
+// mails fetched from an IMAP server by the poller and ingested into
+// PostgreSQL (cases, comments, acknowledgements and agent notices queued),
+// one transaction per mail.
+func BenchmarkIMAPToPostgres(b *testing.B) {
+	const n = 5000
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		m, err := devmail.Start(devmail.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.AddUser("support@example.com", "pw")
+		for j := range n {
+			raw := fmt.Sprintf("From: c%d@acme.example\r\nTo: support@example.com\r\nSubject: help %d\r\nMessage-ID: <bench-%d@acme.example>\r\n"+
+				"Content-Type: text/plain\r\n\r\n%s\r\n", j%200, j, j, strings.Repeat("The printer does not print. ", 10))
+			if err := m.Deliver("support@example.com", []byte(raw)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		db := pgtest.New(b)
+		s, _ := helpdesk.NewStore(db)
+		c, err := config.Load(func(k string) string {
+			return map[string]string{"HELPDESK_SUPPORT_ADDRESS": "support@example.com", "HELPDESK_TOKEN_SECRET": strings.Repeat("s", 40),
+				"HELPDESK_AGENT_ADDRESS": "agents@example.com"}[k]
+		}, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		g, err := newIngester(c, s, quiet)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := poller.New(poller.Config{Name: "bench", Addr: m.IMAPAddr(), TLS: "none", Username: "support@example.com", Password: "pw",
+			PollInterval: time.Hour, Logger: quiet}, mailboxHandler{g: g})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		b.StartTimer()
+		start := time.Now()
+		go func() { done <- p.Run(ctx) }()
+		for {
+			var last int
+			db.Get(&last, `SELECT coalesce(max(last_uid), 0) FROM mailbox_cursors`)
+			if last >= n {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		elapsed := time.Since(start)
+		b.StopTimer()
+		cancel()
+		<-done
+		m.Close()
+		var cases int
+		db.Get(&cases, `SELECT count(*) FROM cases`)
+		if cases != n {
+			b.Fatalf("%d cases, want %d", cases, n)
+		}
+		b.ReportMetric(float64(n)/elapsed.Seconds(), "msgs/s")
+	}
+}
