@@ -347,3 +347,18 @@ func TestRetryDelay_ExponentialCappedWithJitter(t *testing.T) {
 		}
 	}
 }
+
+func TestEnqueueMail_StaffAreExemptFromTheRecipientBudget(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+	budget := helpdesk.Budget{PerRecipient: 2, Window: time.Hour}
+	for i := range 5 {
+		e, err := helpdesk.EnqueueMail(ctx, s.DB(), helpdesk.OutMail{MessageID: fmt.Sprintf("s%d@x", i), Kind: "agent_new_case",
+			EnvelopeFrom: "support@example.com", Recipients: []string{"agents@example.com"}, Data: rawMail("x", "agents@example.com"),
+			Now: now, Staff: true}, nil, budget)
+		if err != nil || e.Status != "queued" {
+			t.Fatalf("agent notice %d: %+v, %v", i, e, err)
+		}
+	}
+}

@@ -764,7 +764,8 @@ type chunkWriter struct {
 }
 
 func newChunkWriter(ctx context.Context, tx *sqlx.Tx, insert string, owner int64) *chunkWriter {
-	return &chunkWriter{ctx: ctx, tx: tx, insert: insert, owner: owner, buf: make([]byte, 0, chunkSize), hash: sha256.New()}
+	// buf grows as needed: most mail is far smaller than a chunk.
+	return &chunkWriter{ctx: ctx, tx: tx, insert: insert, owner: owner, hash: sha256.New()}
 }
 
 func (w *chunkWriter) Write(p []byte) (int, error) {

@@ -66,12 +66,13 @@ type Recipient struct {
 	Email  string
 	Name   string
 	Locale string
+	Staff  bool // one of our agents or managers
 }
 
 // UserRecipient addresses a user at their registered login email, the only
 // address notifications go to.
 func UserRecipient(u *User) Recipient {
-	return Recipient{UserID: &u.ID, Email: u.LoginEmail, Name: u.Name, Locale: u.Locale}
+	return Recipient{UserID: &u.ID, Email: u.LoginEmail, Name: u.Name, Locale: u.Locale, Staff: IsStaff(u.Role)}
 }
 
 // Notice is one notification to send.
@@ -159,6 +160,7 @@ func (n *Notifier) Notify(ctx context.Context, q Queryer, nt Notice) (Enqueued, 
 	return EnqueueMail(ctx, q, OutMail{
 		MessageID: msgID, CaseID: caseID, Kind: string(nt.Data.Kind()), RecipientID: nt.To.UserID,
 		EnvelopeFrom: n.cfg.SupportAddress, Recipients: []string{nt.To.Email}, Subject: r.Subject, Data: data, Now: nt.Now,
+		Staff: nt.To.Staff || strings.EqualFold(nt.To.Email, n.cfg.AgentAddress) || strings.EqualFold(nt.To.Email, n.cfg.ManagerAddress),
 	}, n.cfg.Own, n.cfg.Budget)
 }
 

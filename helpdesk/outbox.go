@@ -34,6 +34,9 @@ type OutMail struct {
 	Subject      string
 	Data         []byte
 	Now          time.Time
+	// Staff marks mail to our own team (agents, the duty manager): exempt
+	// from the per-recipient budget, which protects outside addresses.
+	Staff bool
 }
 
 // Budget limits notifications so that a burst of mail never becomes a burst
@@ -120,18 +123,21 @@ func outboxVerdict(ctx context.Context, q Queryer, m OutMail, rcpts, own []strin
 	since := m.Now.Add(-b.Window)
 	if b.PerCase > 0 && m.CaseID != nil {
 		var n int
-		if err := q.GetContext(ctx, &n, `SELECT count(*) FROM outbox WHERE case_id = $1 AND created_at > $2 AND status <> 'suppressed'`,
-			*m.CaseID, since); err != nil {
+		// Counting stops at the budget: the cost stays bounded however busy the case is.
+		if err := q.GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM outbox
+			WHERE case_id = $1 AND created_at > $2 AND status <> 'suppressed' LIMIT $3) x`,
+			*m.CaseID, since, b.PerCase); err != nil {
 			return "", "", fmt.Errorf("case budget: %w", mapErr(err))
 		}
 		if n >= b.PerCase {
 			return OutboxSuppressed, fmt.Sprintf("case budget: %d mails in %s", n, b.Window), nil
 		}
 	}
-	if b.PerRecipient > 0 {
+	if b.PerRecipient > 0 && !m.Staff {
 		var n int
-		if err := q.GetContext(ctx, &n, `SELECT count(*) FROM outbox WHERE recipients && $1 AND created_at > $2 AND status <> 'suppressed'`,
-			pq.Array(rcpts), since); err != nil {
+		if err := q.GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM outbox
+			WHERE recipients && $1 AND created_at > $2 AND status <> 'suppressed' LIMIT $3) x`,
+			pq.Array(rcpts), since, b.PerRecipient); err != nil {
 			return "", "", fmt.Errorf("recipient budget: %w", mapErr(err))
 		}
 		if n >= b.PerRecipient {

@@ -270,3 +270,16 @@ func TestListCases_FiltersAndSearch(t *testing.T) {
 		t.Fatalf("missing case: err = %v", err)
 	}
 }
+
+func TestWithBinaryParameters(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u@h/db?sslmode=disable":                      "postgres://u@h/db?sslmode=disable&binary_parameters=yes",
+		"postgres://u@h/db":                                      "postgres://u@h/db?binary_parameters=yes",
+		"postgres://u@h/db?sslmode=disable&binary_parameters=no": "postgres://u@h/db?sslmode=disable&binary_parameters=no",
+		"host=127.0.0.1 dbname=helpdesk sslmode=disable":         "host=127.0.0.1 dbname=helpdesk sslmode=disable binary_parameters=yes",
+	} {
+		if got := helpdesk.WithBinaryParameters(in); got != want {
+			t.Errorf("WithBinaryParameters(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -78,6 +78,7 @@ func Schema(t testing.TB) string {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	q.Set("binary_parameters", "yes") // as helpdesk.Open does
 	u.RawQuery = q.Encode()
 	return u.String()
 }
