@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,7 +12,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/config"
 	"github.com/helpdesk/helpdesk/helpdesk"
+	"github.com/helpdesk/helpdesk/mail/devmail"
 	"github.com/helpdesk/helpdesk/migrations"
 )
 
@@ -37,6 +41,8 @@ func cmdDev(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	dataDir := fs.String("data", ".dev", "directory for the sandbox's state (kept between runs)")
 	reset := fs.Bool("reset", false, "delete the sandbox's state first")
+	imapAddr := fs.String("imap", "127.0.0.1:1143", "address of the sandbox's IMAP server")
+	smtpAddr := fs.String("smtp", "127.0.0.1:1025", "address of the sandbox's SMTP server")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -113,22 +119,119 @@ func cmdDev(ctx context.Context, e *env, args []string) error {
 	if err := os.WriteFile(envFile, []byte("export HELPDESK_DATABASE_URL='"+dbURL+"'\n"), 0o600); err != nil {
 		return err
 	}
+
+	// The mail system: every demo user has a mailbox; mail to anyone else bounces.
+	mailDir := filepath.Join(dir, "mail")
+	if err := os.MkdirAll(mailDir, 0o700); err != nil {
+		return err
+	}
+	ms, err := devmail.Start(devmail.Config{IMAPAddr: *imapAddr, SMTPAddr: *smtpAddr, StateDir: mailDir})
+	if err != nil {
+		return fmt.Errorf("start the sandbox mail servers (--imap/--smtp to use other ports): %w", err)
+	}
+	defer func() {
+		if err := ms.Close(); err != nil {
+			fmt.Fprintf(e.stderr, "dev: save mailboxes: %v\n", err)
+		}
+	}()
+	_, users, _ := demoData()
+	accounts := []string{devSupport, devAgents}
+	for _, u := range users {
+		accounts = append(accounts, u.Email)
+	}
+	for _, a := range accounts {
+		if err := ms.AddUser(a, devPassword); err != nil {
+			return fmt.Errorf("mailbox %s: %w", a, err)
+		}
+	}
+	secret, err := devSecret(filepath.Join(dir, "token-secret"))
+	if err != nil {
+		return err
+	}
+	dc, err := e.devConfig(dbURL, secret, ms)
+	if err != nil {
+		return err
+	}
+	log := e.logger(dc)
+	components, _, err := mailComponents(dc, s, log)
+	if err != nil {
+		return err
+	}
+
 	fmt.Fprintf(out, `
 helpdesk sandbox is ready.
 
-  Demo org "Acme" (customers minsu@acme.test, jane@acme.test), reseller rita@resell.test
-  (granted access to Acme), agents alice@ and bob@helpdesk.test, manager carol@helpdesk.test.
+  Support address  %[3]s (polled over IMAP with IDLE; agent notices go to %[4]s)
+  IMAP             %[1]s (no TLS)      SMTP  %[2]s (no TLS, AUTH optional)
+  Accounts         every address below, password %[5]q
+    customers      minsu@acme.test (Korean), jane@acme.test        org Acme
+    reseller       rita@resell.test (granted access to Acme)
+    agents         alice@helpdesk.test, bob@helpdesk.test; manager carol@helpdesk.test
+
+  Try it:
+    swaks --server %[2]s --from jane@acme.test --to %[3]s \
+          --header 'Subject: Printer on fire' --body 'It smells of smoke.'
+    then read jane's acknowledgement and the agent notice in a mail client
+    (Thunderbird: IMAP %[1]s, user jane@acme.test, password %[5]q, no encryption),
+    and answer the agent notice from %[4]s to reply as an agent.
 
   In another terminal:
-    . %s                 # sets HELPDESK_DATABASE_URL
-    helpdeskd users list
+    . %[6]s                 # sets HELPDESK_DATABASE_URL
     helpdeskd cases list
-    helpdeskd cases show 1 --json
+    helpdeskd cases show 1
 
-Press Ctrl-C to stop (state is kept; --reset starts over).
-`, envFile)
-	<-ctx.Done()
-	return nil
+Press Ctrl-C to stop (state is kept in %[7]s; --reset starts over).
+`, ms.IMAPAddr(), ms.SMTPAddr(), devSupport, devAgents, devPassword, envFile, dir)
+	return supervise(ctx, log, components)
+}
+
+// The sandbox's fixed accounts.
+const (
+	devSupport  = "support@helpdesk.test"
+	devAgents   = "agents@helpdesk.test"
+	devPassword = "demo"
+)
+
+// devConfig is serve's configuration for the sandbox: its own mail servers,
+// agents' mail trusted without authentication results.
+func (e *env) devConfig(dbURL, secret string, ms *devmail.Server) (*config.Config, error) {
+	vars := map[string]string{
+		"HELPDESK_DATABASE_URL":           dbURL,
+		"HELPDESK_SUPPORT_ADDRESS":        devSupport,
+		"HELPDESK_NAME":                   "Helpdesk Demo",
+		"HELPDESK_TOKEN_SECRET":           secret,
+		"HELPDESK_AGENT_AUTH":             "off",
+		"HELPDESK_AGENT_ADDRESS":          devAgents,
+		"HELPDESK_MANAGER_ADDRESS":        "carol@helpdesk.test",
+		"HELPDESK_IMAP_ADDR":              ms.IMAPAddr(),
+		"HELPDESK_IMAP_TLS":               "none",
+		"HELPDESK_IMAP_USERNAME":          devSupport,
+		"HELPDESK_IMAP_PASSWORD":          devPassword,
+		"HELPDESK_IMAP_PROCESSED_MAILBOX": "Processed",
+		"HELPDESK_SMTP_ADDR":              ms.SMTPAddr(),
+		"HELPDESK_SMTP_TLS":               "none",
+	}
+	// The operator's own settings (log level, locale, templates...) still apply.
+	return config.Load(func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		return e.getenv(k)
+	}, e.configPath)
+}
+
+// devSecret returns the sandbox's token secret, made once and kept, so that
+// reply tokens in mail already sent stay valid across restarts.
+func devSecret(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return string(b), nil
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	secret := hex.EncodeToString(b[:])
+	return secret, os.WriteFile(path, []byte(secret), 0o600)
 }
 
 // seedDemo adds the demo orgs, users and grants that are missing and says
