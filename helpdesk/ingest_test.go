@@ -3,6 +3,7 @@ package helpdesk_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"database/sql"
 	"fmt"
 	"io"
@@ -499,5 +500,37 @@ func TestIngest_ResellerSubmittedCaseNotifiesTheReseller(t *testing.T) {
 		if strings.Contains(o.Rcpt, "minsu") {
 			t.Fatalf("the Cc'd customer got %s", o.Kind)
 		}
+	}
+}
+
+func TestReprocess_HeldMessageBecomesACommentOnceTheSenderIsAllowed(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	first := e.ingest(msg("Jane <jane@acme.example>", "Help", "rp-1@acme.example", "", "It broke."))
+	ack := outbox(t, e.s.DB(), first.CaseID)[0].MessageID
+	held := e.ingest(msg("Sam <sam@partner.example>", "Re: Help", "rp-2@partner.example", ack, "I can help."))
+	if held.Decision != "held" {
+		t.Fatalf("first pass: %+v", held)
+	}
+	if _, err := e.g.Reprocess(ctx, "rp-1@acme.example"); !errors.Is(err, helpdesk.ErrConflict) {
+		t.Fatalf("reprocessing an applied message: err = %v, want ErrConflict", err)
+	}
+	// Sam joins Acme; the held mail is run again.
+	if _, err := e.s.DB().Exec(`UPDATE users SET org_id = (SELECT id FROM orgs WHERE name = 'Acme') WHERE login_email = 'sam@partner.example'`); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.g.Reprocess(ctx, "<rp-2@partner.example>")
+	if err != nil || r.Decision != "comment" || r.CaseID != first.CaseID {
+		t.Fatalf("reprocess: %+v, %v", r, err)
+	}
+	d, _ := helpdesk.GetCaseDetail(ctx, e.s.DB(), first.CaseID)
+	if len(d.Comments) != 2 || !d.Comments[1].Public || d.Comments[1].Held {
+		t.Fatalf("comments after reprocess = %+v", d.Comments)
+	}
+	if n := count(t, e.s.DB(), `SELECT count(*) FROM messages WHERE message_id = 'rp-2@partner.example'`); n != 1 {
+		t.Fatalf("%d message rows after reprocess", n)
+	}
+	if n := count(t, e.s.DB(), `SELECT count(*) FROM raw_messages`); n != 2 {
+		t.Fatalf("%d raw mails kept, want 2 (the old copy replaced)", n)
 	}
 }

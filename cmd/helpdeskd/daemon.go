@@ -53,6 +53,8 @@ func mailComponents(c *config.Config, s *helpdesk.Store, log *slog.Logger) ([]co
 		Password: c.SMTP.Password, HeloName: c.SMTP.HeloName}
 	if c.SMTP.TokenFile != "" {
 		sc.Token = xoauth2.FileToken(c.SMTP.TokenFile)
+	} else if c.SMTP.Auth == "xoauth2" {
+		sc.Token = xoauth2.StaticToken(c.SMTP.Password)
 	}
 	if _, err := sender.New(sc); err != nil { // validate now, not at the first send
 		return nil, nil, err

@@ -240,7 +240,7 @@ func Settings() []Setting {
 			set: mstr(func(m *Mailbox) *string { return &m.Auth }, oneOf("login", "plain", "xoauth2")),
 			get: mget(func(m *Mailbox) string { return m.Auth })},
 		{Env: "HELPDESK_IMAP_TOKEN_FILE", Key: "imap_token_file", mailbox: true,
-			Doc: "file holding the OAuth2 access token for xoauth2, re-read at every login",
+			Doc: "file holding the OAuth2 access token for xoauth2, re-read at every login (else HELPDESK_IMAP_PASSWORD is the token)",
 			set: mstr(func(m *Mailbox) *string { return &m.TokenFile }, nil),
 			get: mget(func(m *Mailbox) string { return m.TokenFile })},
 		{Env: "HELPDESK_IMAP_MAILBOX", Key: "imap_mailbox", Default: "INBOX", mailbox: true,
@@ -446,12 +446,12 @@ func (c *Config) check() error {
 			errs = append(errs, fmt.Errorf("mailboxes[%d]: name %q used twice (HELPDESK_IMAP_NAME / name)", i, m.Name))
 		}
 		seen[m.Name] = true
-		if m.Auth == "xoauth2" && m.TokenFile == "" {
-			errs = append(errs, fmt.Errorf("mailbox %s: HELPDESK_IMAP_AUTH=xoauth2 needs HELPDESK_IMAP_TOKEN_FILE", m.Name))
+		if m.Auth == "xoauth2" && m.TokenFile == "" && m.Password == "" {
+			errs = append(errs, fmt.Errorf("mailbox %s: HELPDESK_IMAP_AUTH=xoauth2 needs HELPDESK_IMAP_TOKEN_FILE (or the token in HELPDESK_IMAP_PASSWORD)", m.Name))
 		}
 	}
-	if c.SMTP.Auth == "xoauth2" && c.SMTP.TokenFile == "" {
-		errs = append(errs, errors.New("HELPDESK_SMTP_AUTH=xoauth2 needs HELPDESK_SMTP_TOKEN_FILE"))
+	if c.SMTP.Auth == "xoauth2" && c.SMTP.TokenFile == "" && c.SMTP.Password == "" {
+		errs = append(errs, errors.New("HELPDESK_SMTP_AUTH=xoauth2 needs HELPDESK_SMTP_TOKEN_FILE (or the token in HELPDESK_SMTP_PASSWORD)"))
 	}
 	return errors.Join(errs...)
 }
