@@ -3,8 +3,8 @@ package helpdesk_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
