@@ -38,6 +38,7 @@ const (
 	DecisionIgnored   = "ignored" // own mail coming back, automated mail without a case
 	DecisionOversized = "oversized"
 	DecisionFailed    = "failed"
+	DecisionRefused   = "refused" // an unknown sender the policy does not let open cases
 )
 
 // IngestConfig configures an Ingester.
@@ -49,8 +50,22 @@ type IngestConfig struct {
 	SuppressFor     time.Duration // how long a permanently bounced address gets no mail (default 30 days)
 	MaxAttachment   int64         // stored bytes per attachment (default 50 MiB)
 	Notifier        *Notifier     // nil: no notifications
-	Now             func() time.Time
-	Logger          *slog.Logger
+	Tokens          *threading.Tokens
+	// UnknownSenders: "open" (anyone may open a case; a customer user is
+	// created), "domain" (only addresses of known org domains) or
+	// "registered" (only known users). Default open.
+	UnknownSenders string
+	Access         AccessPolicy
+	// StrangerNewCase: mail from a sender not allowed on the case it threads
+	// to opens a case of its own instead of being held for review.
+	StrangerNewCase bool
+	// AgentAuth: staff mail acts only when Authentication-Results from
+	// AuthServID show an aligned dkim or spf pass; otherwise it is held.
+	AgentAuth    bool
+	AuthServID   string
+	RefusalEvery time.Duration // at most one refusal per address in this time (default 24h)
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // Ingester turns inbound mail into cases and comments.
@@ -76,6 +91,16 @@ func NewIngester(s *Store, cfg IngestConfig) (*Ingester, error) {
 	}
 	if cfg.SuppressFor <= 0 {
 		cfg.SuppressFor = 30 * 24 * time.Hour
+	}
+	switch cfg.UnknownSenders {
+	case "":
+		cfg.UnknownSenders = "open"
+	case "open", "domain", "registered":
+	default:
+		return nil, fmt.Errorf("ingester: unknown-sender policy %q", cfg.UnknownSenders)
+	}
+	if cfg.RefusalEvery <= 0 {
+		cfg.RefusalEvery = 24 * time.Hour
 	}
 	if cfg.MaxAttachment == 0 {
 		cfg.MaxAttachment = mail.DefaultMaxAttachmentBytes
@@ -248,12 +273,18 @@ func (g *Ingester) ingest(ctx context.Context, tx *sqlx.Tx, in Inbound, now time
 
 	res := Result{MessageID: msg.MessageID, Class: string(class.Class)}
 	var msgRowID int64
+	var tiRoot *string
+	if v := first(msg.Header, "Thread-Index"); v != "" {
+		if root, ok := threading.ThreadIndexRoot(v); ok {
+			tiRoot = &root
+		}
+	}
 	err = tx.GetContext(ctx, &msgRowID, `INSERT INTO messages (message_id, direction, mailbox, uid_validity, uid, from_address,
-			subject, in_reply_to, refs, class, class_reason, size, received_at, raw_id, created_at)
-		VALUES ($1, 'in', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12)
+			subject, in_reply_to, refs, class, class_reason, size, received_at, raw_id, thread_index_root, created_at)
+		VALUES ($1, 'in', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $12)
 		ON CONFLICT (message_id, direction) DO NOTHING RETURNING id`,
 		msg.MessageID, in.Mailbox, int64(in.UIDValidity), int64(in.UID), msg.From.Canonical(), truncateText(msg.Subject, 1000),
-		strings.Join(msg.InReplyTo, " "), pq.Array(msg.References), string(class.Class), class.Reason, max(raw.size, in.Size), now, rawID)
+		strings.Join(msg.InReplyTo, " "), pq.Array(msg.References), string(class.Class), class.Reason, max(raw.size, in.Size), now, rawID, tiRoot)
 	if errors.Is(mapErr(err), ErrNotFound) {
 		return res, errDuplicate
 	}
@@ -266,8 +297,9 @@ func (g *Ingester) ingest(ctx context.Context, tx *sqlx.Tx, in Inbound, now time
 	if err := d.apply(); err != nil {
 		return res, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET case_id = $2, decision = $3, rule = $4, reason = $5 WHERE id = $1`,
-		msgRowID, nullID(d.caseID), d.decision, d.rule, truncateText(d.reason, 2000)); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET case_id = $2, decision = $3, rule = $4, reason = $5, token_check = $6, sender_access = $7
+		WHERE id = $1`, msgRowID, nullID(d.caseID), d.decision, d.rule, truncateText(d.reason, 2000), truncateText(d.tokenCheck, 1000),
+		truncateText(d.access, 1000)); err != nil {
 		return res, fmt.Errorf("record decision: %w", mapErr(err))
 	}
 	if err := d.dropUnusedBlobs(); err != nil {
@@ -297,6 +329,7 @@ type delivery struct {
 
 	caseID                 int64
 	decision, rule, reason string
+	tokenCheck, access     string
 }
 
 func (d *delivery) decide(caseID int64, decision, rule, reason string) {
@@ -305,75 +338,143 @@ func (d *delivery) decide(caseID int64, decision, rule, reason string) {
 
 func (d *delivery) apply() error {
 	if d.class.Class == threading.ClassLoop {
-		d.decide(0, DecisionIgnored, "own-mail", d.class.Reason)
+		d.decide(0, DecisionIgnored, threading.RuleOwnMail, d.class.Reason)
+		d.tokenCheck = "not checked"
 		return nil
 	}
-	caseID, rule, reason, err := d.thread()
+	sender, err := d.knownSender()
 	if err != nil {
 		return err
 	}
+	dec, err := d.thread(sender)
+	if err != nil {
+		return err
+	}
+	caseID := dec.CaseID
+	if caseID > 0 {
+		if caseID, err = followMerges(d.ctx, d.tx, caseID); err != nil {
+			return err
+		}
+		if caseID != dec.CaseID {
+			dec.Reason += fmt.Sprintf("; case #%d was merged into #%d", dec.CaseID, caseID)
+		}
+	}
+	d.tokenCheck = dec.TokenCheck
 	if d.in.Oversized {
-		d.decide(caseID, DecisionOversized, rule, fmt.Sprintf("%d bytes is over the size limit", d.in.Size))
+		d.decide(caseID, DecisionOversized, dec.Rule, fmt.Sprintf("%d bytes is over the size limit", d.in.Size))
 		return d.tooLarge(caseID)
 	}
 	switch d.class.Class {
 	case threading.ClassBounce:
-		return d.bounce(caseID, rule, reason)
+		return d.bounce(caseID, dec.Rule, dec.Reason)
 	case threading.ClassAutoReply, threading.ClassList:
 		if caseID > 0 {
-			d.decide(caseID, DecisionStored, rule, d.class.Reason+"; automated mail never reopens or notifies")
+			d.decide(caseID, DecisionStored, dec.Rule, d.class.Reason+"; automated mail never reopens or notifies")
 		} else {
 			d.decide(0, DecisionIgnored, "automated", d.class.Reason+"; automated mail never opens a case")
 		}
 		return nil
 	}
-	sender, err := d.sender()
-	if err != nil {
-		return err
-	}
 	if caseID > 0 {
-		return d.comment(caseID, sender, rule, reason)
+		return d.reply(caseID, sender, dec)
 	}
-	return d.newCase(sender)
+	return d.open(sender, dec.Reason)
 }
 
-// thread finds the case a message belongs to by its In-Reply-To, then its
-// References (newest first), against every Message-ID we know.
-func (d *delivery) thread() (caseID int64, rule, reason string, err error) {
-	try := func(ids []string, rule string) (bool, error) {
-		for _, id := range ids {
-			var c *int64
-			err := d.tx.GetContext(d.ctx, &c, `SELECT case_id FROM messages WHERE message_id = $1 AND case_id IS NOT NULL
-				ORDER BY direction = 'out' DESC LIMIT 1`, id)
-			if errors.Is(mapErr(err), ErrNotFound) {
-				continue
+// knownSender is the user the From address belongs to, or nil.
+func (d *delivery) knownSender() (*User, error) {
+	from := d.msg.From.Canonical()
+	if from == "" {
+		return nil, nil
+	}
+	u, err := UserByAddress(d.ctx, d.tx, from)
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) {
+		return nil, nil
+	}
+	return u, err
+}
+
+// thread gathers what the threading rules need from the database and decides.
+func (d *delivery) thread(sender *User) (threading.Decision, error) {
+	in := threading.ThreadInput{Now: d.now, Class: d.class.Class, InReplyTo: d.msg.InReplyTo, References: d.msg.References}
+	for _, list := range []struct {
+		where string
+		addrs []mail.Address
+	}{{"to", d.msg.To}, {"cc", d.msg.Cc}, {"delivered-to", d.msg.DeliveredTo}, {"x-original-to", d.msg.XOriginalTo}} {
+		for _, a := range list.addrs {
+			if tok, ok := threading.TokenFromAddress(a.Canonical(), d.g.cfg.Own); ok {
+				in.Tokens = append(in.Tokens, threading.TokenSeen{Where: list.where, Token: tok})
 			}
-			if err != nil {
-				return false, fmt.Errorf("thread: %w", mapErr(err))
-			}
-			caseID, err = followMerges(d.ctx, d.tx, *c)
-			if err != nil {
-				return false, err
-			}
-			reason = "known Message-ID <" + id + ">"
-			if caseID != *c {
-				reason += fmt.Sprintf(" of case #%d, merged into #%d", *c, caseID)
-			}
-			return true, nil
 		}
-		return false, nil
 	}
-	if ok, err := try(d.msg.InReplyTo, "in-reply-to"); ok || err != nil {
-		return caseID, "in-reply-to", reason, err
+	ids := append(append([]string{}, d.msg.InReplyTo...), d.msg.References...)
+	for _, id := range ids {
+		if tok, ok := threading.TokenFromMessageID(id, d.g.cfg.MessageIDDomain); ok {
+			in.Tokens = append(in.Tokens, threading.TokenSeen{Where: "references", Token: tok})
+		}
 	}
-	refs := make([]string, len(d.msg.References))
-	for i, r := range d.msg.References {
-		refs[len(refs)-1-i] = r
+	if len(ids) > 0 {
+		var rows []struct {
+			MessageID string `db:"message_id"`
+			CaseID    int64  `db:"case_id"`
+		}
+		if err := d.tx.SelectContext(d.ctx, &rows, `SELECT DISTINCT ON (message_id) message_id, case_id FROM messages
+			WHERE message_id = ANY($1) AND case_id IS NOT NULL ORDER BY message_id, direction = 'out' DESC`, pq.Array(ids)); err != nil {
+			return threading.Decision{}, fmt.Errorf("thread: %w", mapErr(err))
+		}
+		in.Known = make(map[string]int64, len(rows))
+		for _, r := range rows {
+			in.Known[r.MessageID] = r.CaseID
+		}
 	}
-	if ok, err := try(refs, "references"); ok || err != nil {
-		return caseID, "references", reason, err
+	allowed := func(caseID int64) (bool, error) {
+		c, err := GetCase(d.ctx, d.tx, caseID)
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		ok, _, err := Access(d.ctx, d.tx, sender, c, d.g.cfg.Access)
+		return ok, err
 	}
-	return 0, "new", "no known Message-ID in In-Reply-To or References", nil
+	if v := first(d.msg.Header, "Thread-Index"); v != "" {
+		if root, ok := threading.ThreadIndexRoot(v); ok {
+			var c *int64
+			err := d.tx.GetContext(d.ctx, &c, `SELECT case_id FROM messages WHERE thread_index_root = $1 AND case_id IS NOT NULL
+				AND id <> $2 ORDER BY created_at LIMIT 1`, root, d.msgRowID)
+			if err != nil && !errors.Is(mapErr(err), ErrNotFound) {
+				return threading.Decision{}, fmt.Errorf("thread-index: %w", mapErr(err))
+			}
+			if c != nil {
+				in.ThreadIndexCase = *c
+				if in.ThreadIndexAllowed, err = allowed(*c); err != nil {
+					return threading.Decision{}, err
+				}
+			}
+		}
+	}
+	if n, ok := threading.CaseTag(d.msg.Subject); ok {
+		var exists bool
+		if err := d.tx.GetContext(d.ctx, &exists, `SELECT EXISTS (SELECT 1 FROM cases WHERE id = $1)`, n); err != nil {
+			return threading.Decision{}, fmt.Errorf("subject tag: %w", mapErr(err))
+		}
+		if exists {
+			in.TagCase = n
+			var err error
+			if in.TagAllowed, err = allowed(n); err != nil {
+				return threading.Decision{}, err
+			}
+		}
+	}
+	return threading.Thread(in, d.g.cfg.Tokens), nil
+}
+
+func first(h map[string][]string, k string) string {
+	if v := h[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // followMerges returns the case that finally holds a (possibly merged) case.
@@ -391,82 +492,266 @@ func followMerges(ctx context.Context, q Queryer, caseID int64) (int64, error) {
 	return caseID, nil
 }
 
-// sender returns the user the From address belongs to, creating a customer
-// for an unknown address (in the org that owns its domain, if any).
-func (d *delivery) sender() (*User, error) {
+// admit returns the sender as a user, creating one when the unknown-sender
+// policy lets them open cases; nil and the refusal when it does not.
+func (d *delivery) admit(known *User) (*User, templates.RefusalReason, error) {
+	if known != nil {
+		return known, "", nil
+	}
 	from := d.msg.From.Canonical()
 	if from == "" {
-		return nil, fmt.Errorf("%w: no usable From address", ErrPermanent)
-	}
-	u, err := UserByAddress(d.ctx, d.tx, from)
-	if err == nil {
-		return u, nil
-	}
-	if !errors.Is(err, ErrNotFound) {
-		return nil, err
+		return nil, "", fmt.Errorf("%w: no usable From address", ErrPermanent)
 	}
 	org := ""
-	if o, err := OrgByDomain(d.ctx, d.tx, from[strings.LastIndexByte(from, '@')+1:]); err == nil {
+	o, err := OrgByDomain(d.ctx, d.tx, from[strings.LastIndexByte(from, '@')+1:])
+	if err == nil {
 		org = o.Name
 	} else if !errors.Is(err, ErrNotFound) {
-		return nil, err
+		return nil, "", err
 	}
-	return CreateUser(d.ctx, d.tx, NewUser{Email: from, Name: d.msg.From.Name, Role: RoleCustomer, Org: org})
+	switch d.g.cfg.UnknownSenders {
+	case "registered":
+		return nil, templates.RefusalUnknownSender, nil
+	case "domain":
+		if org == "" {
+			return nil, templates.RefusalDomainNotAllowed, nil
+		}
+	}
+	u, err := CreateUser(d.ctx, d.tx, NewUser{Email: from, Name: d.msg.From.Name, Role: RoleCustomer, Org: org})
+	if errors.Is(err, ErrInvalid) {
+		return nil, "", fmt.Errorf("%w: sender %s: %v", ErrPermanent, from, err)
+	}
+	return u, "", err
 }
 
-func (d *delivery) newCase(sender *User) error {
+// open starts a new case for a human mail that threads nowhere.
+func (d *delivery) open(known *User, why string) error {
+	sender, refusal, err := d.admit(known)
+	if err != nil {
+		return err
+	}
+	if sender == nil {
+		d.decide(0, DecisionRefused, threading.RuleNew, "unknown sender refused by the "+d.g.cfg.UnknownSenders+" policy")
+		d.access = string(refusal)
+		return d.refuse(refusal)
+	}
+	d.access = "may open cases"
 	subject := strings.TrimSpace(d.msg.Subject)
 	if subject == "" {
 		subject = "(no subject)"
 	}
-	caseID, err := CreateCase(d.ctx, d.tx, NewCase{Subject: truncateText(subject, 500), OrgID: sender.OrgID, SubmitterID: sender.ID,
+	orgID := sender.OrgID
+	var customers []*User
+	if sender.Role == RoleReseller {
+		var onBehalf *Org
+		onBehalf, customers, err = d.grantedCustomers(sender)
+		if err != nil {
+			return err
+		}
+		if onBehalf != nil {
+			orgID = &onBehalf.ID
+			why += "; reseller writing for " + onBehalf.Name
+		}
+	}
+	caseID, err := CreateCase(d.ctx, d.tx, NewCase{Subject: truncateText(subject, 500), OrgID: orgID, SubmitterID: sender.ID,
 		Mailbox: d.in.Mailbox, Now: d.now})
 	if err != nil {
 		return err
 	}
-	commentID, err := d.addComment(caseID, sender, true)
-	if err != nil {
-		return err
-	}
-	_ = commentID
-	d.decide(caseID, DecisionNewCase, "new", "no known Message-ID in In-Reply-To or References")
-	if n := d.g.cfg.Notifier; n != nil {
-		if _, err := n.Notify(d.ctx, d.tx, Notice{
-			Data: templates.CaseReceivedData{Base: n.Base(caseID, subject, sender.Name), Severity: "S3"},
-			To:   UserRecipient(sender), CaseID: caseID, InReplyTo: d.msg.MessageID, AutoReplied: true, Now: d.now,
-		}); err != nil {
-			return err
+	for _, c := range customers {
+		if _, err := d.tx.ExecContext(d.ctx, `INSERT INTO case_participants (case_id, user_id, role, created_at) VALUES ($1, $2, 'customer', $3)
+			ON CONFLICT DO NOTHING`, caseID, c.ID, d.now); err != nil {
+			return fmt.Errorf("participant: %w", mapErr(err))
 		}
-		if err := d.notifyAgents(caseID, func(b templates.Base) templates.Data {
-			return templates.AgentNewCaseData{Base: b, Requester: templates.Person{Name: sender.Name, Email: sender.LoginEmail},
-				Organization: deref(sender.OrgName), Severity: "S3", Comment: d.commentData(sender)}
-		}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (d *delivery) comment(caseID int64, sender *User, rule, reason string) error {
-	c, err := GetCase(d.ctx, d.tx, caseID)
-	if err != nil {
-		return err
-	}
-	allowed, why, err := mayWrite(d.ctx, d.tx, sender, c)
-	if err != nil {
-		return err
-	}
-	if !allowed {
-		if _, err := d.addComment(caseID, sender, false); err != nil {
-			return err
-		}
-		d.decide(caseID, DecisionHeld, rule, reason+"; held for review: "+why)
-		return AddEvent(d.ctx, d.tx, NewEvent{CaseID: caseID, ActorID: &sender.ID, Kind: "held", Reason: why, MessageID: &d.msgRowID, Now: d.now})
 	}
 	if _, err := d.addComment(caseID, sender, true); err != nil {
 		return err
 	}
-	d.decide(caseID, DecisionComment, rule, reason)
+	d.decide(caseID, DecisionNewCase, threading.RuleNew, why)
+	n := d.g.cfg.Notifier
+	if n == nil {
+		return nil
+	}
+	if _, err := n.Notify(d.ctx, d.tx, Notice{
+		Data: templates.CaseReceivedData{Base: n.Base(caseID, subject, sender.Name), Severity: "S3"},
+		To:   UserRecipient(sender), CaseID: caseID, InReplyTo: d.msg.MessageID, AutoReplied: true, Now: d.now,
+	}); err != nil {
+		return err
+	}
+	org := deref(sender.OrgName)
+	if orgID != nil {
+		if o, err := orgName(d.ctx, d.tx, *orgID); err == nil {
+			org = o
+		}
+	}
+	return d.notifyAgents(caseID, func(b templates.Base) templates.Data {
+		return templates.AgentNewCaseData{Base: b, Requester: templates.Person{Name: sender.Name, Email: sender.LoginEmail},
+			Organization: org, Severity: "S3", Comment: d.commentData(sender)}
+	})
+}
+
+func orgName(ctx context.Context, q Queryer, id int64) (string, error) {
+	var name string
+	err := q.GetContext(ctx, &name, `SELECT name FROM orgs WHERE id = $1`, id)
+	return name, mapErr(err)
+}
+
+// grantedCustomers finds the customer org a reseller writes for: the org of a
+// To/Cc address (a known user, or an org domain) that granted the reseller's
+// org access. The known users among them become participants.
+func (d *delivery) grantedCustomers(reseller *User) (*Org, []*User, error) {
+	if reseller.OrgID == nil {
+		return nil, nil, nil
+	}
+	var org *Org
+	var users []*User
+	for _, a := range append(append([]mail.Address{}, d.msg.To...), d.msg.Cc...) {
+		addr := a.Canonical()
+		if addr == "" || d.g.isOwn(addr) {
+			continue
+		}
+		var o *Org
+		u, err := UserByAddress(d.ctx, d.tx, addr)
+		switch {
+		case err == nil && u.OrgID != nil:
+			if o, err = orgByID(d.ctx, d.tx, *u.OrgID); err != nil {
+				return nil, nil, err
+			}
+		case err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid):
+			u = nil
+			o, err = OrgByDomain(d.ctx, d.tx, addr[strings.LastIndexByte(addr, '@')+1:])
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+		default:
+			return nil, nil, err
+		}
+		if o == nil || o.ID == *reseller.OrgID {
+			continue
+		}
+		ok, err := HasGrant(d.ctx, d.tx, o.ID, *reseller.OrgID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok || (org != nil && org.ID != o.ID) {
+			continue // the first granting org wins; others are only Cc'd
+		}
+		org = o
+		if u != nil {
+			users = append(users, u)
+		}
+	}
+	return org, users, nil
+}
+
+func orgByID(ctx context.Context, q Queryer, id int64) (*Org, error) {
+	name, err := orgName(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	return OrgByName(ctx, q, name)
+}
+
+func (g *Ingester) isOwn(addr string) bool {
+	for _, o := range g.cfg.Own {
+		if addr == o {
+			return true
+		}
+	}
+	_, ok := threading.TokenFromAddress(addr, g.cfg.Own)
+	return ok
+}
+
+// refuse answers a refused sender once per RefusalEvery; never automated mail
+// (the caller only refuses human mail).
+func (d *delivery) refuse(reason templates.RefusalReason) error {
+	n := d.g.cfg.Notifier
+	from := d.msg.From.Canonical()
+	if n == nil || from == "" {
+		return nil
+	}
+	var recent bool
+	if err := d.tx.GetContext(d.ctx, &recent, `SELECT EXISTS (SELECT 1 FROM outbox WHERE kind = 'refusal' AND recipients && $1 AND created_at > $2)`,
+		pq.Array([]string{from}), d.now.Add(-d.g.cfg.RefusalEvery)); err != nil {
+		return fmt.Errorf("refusal: %w", mapErr(err))
+	}
+	if recent {
+		d.reason += "; already told within " + d.g.cfg.RefusalEvery.String()
+		return nil
+	}
+	_, err := n.Notify(d.ctx, d.tx, Notice{
+		Data: templates.RefusalData{Base: n.Base(0, d.msg.Subject, d.msg.From.Name), Reason: reason},
+		To:   Recipient{Email: from, Name: d.msg.From.Name}, InReplyTo: d.msg.MessageID, AutoReplied: true, Now: d.now,
+	})
+	return err
+}
+
+// reply handles human mail that threads to a case: a comment when the sender
+// may write there, else held for review (or, by configuration, a new case).
+func (d *delivery) reply(caseID int64, known *User, dec threading.Decision) error {
+	c, err := GetCase(d.ctx, d.tx, caseID)
+	if err != nil {
+		return err
+	}
+	ok, why, err := Access(d.ctx, d.tx, known, c, d.g.cfg.Access)
+	if err != nil {
+		return err
+	}
+	if ok && IsStaff(known.Role) && d.g.cfg.AgentAuth {
+		res := threading.Authenticated(d.msg.Header["Authentication-Results"], d.g.cfg.AuthServID, domainOf(d.msg.From.Canonical()))
+		if !res.Pass {
+			ok, why = false, "unauthenticated mail from "+known.Role+" "+known.LoginEmail+": "+res.Reason
+		} else {
+			why += "; authenticated: " + res.Reason
+		}
+	}
+	d.access = why
+	if ok {
+		return d.comment(c, known, dec)
+	}
+	if d.g.cfg.StrangerNewCase && (known == nil || !IsStaff(known.Role)) {
+		return d.open(known, dec.Reason+"; "+why+", so a case of its own")
+	}
+	return d.hold(c, known, dec, why)
+}
+
+func domainOf(addr string) string { return addr[strings.LastIndexByte(addr, '@')+1:] }
+
+// hold keeps a message on the case for review: not public, no status change,
+// agents told.
+func (d *delivery) hold(c *Case, known *User, dec threading.Decision, why string) error {
+	var author *User
+	if known != nil {
+		author = known
+	}
+	if _, err := d.addCommentBy(c.ID, author, false); err != nil {
+		return err
+	}
+	d.decide(c.ID, DecisionHeld, dec.Rule, dec.Reason+"; held for review: "+why)
+	var actor *int64
+	if author != nil {
+		actor = &author.ID
+	}
+	if err := AddEvent(d.ctx, d.tx, NewEvent{CaseID: c.ID, ActorID: actor, Kind: "held", Reason: why, MessageID: &d.msgRowID, Now: d.now}); err != nil {
+		return err
+	}
+	if d.g.cfg.Notifier == nil {
+		return nil
+	}
+	return d.notifyAgents(c.ID, func(b templates.Base) templates.Data {
+		return templates.HeldForReviewData{Base: b, Sender: templates.Person{Name: d.msg.From.Name, Email: d.msg.From.Canonical()},
+			Reason: why, MessageSubject: d.msg.Subject, MessageID: d.msg.MessageID}
+	})
+}
+
+func (d *delivery) comment(c *Case, sender *User, dec threading.Decision) error {
+	if _, err := d.addComment(c.ID, sender, true); err != nil {
+		return err
+	}
+	d.decide(c.ID, DecisionComment, dec.Rule, dec.Reason)
 	n := d.g.cfg.Notifier
 	if n == nil {
 		return nil
@@ -474,7 +759,7 @@ func (d *delivery) comment(caseID int64, sender *User, rule, reason string) erro
 	if IsStaff(sender.Role) {
 		return d.relayToSubmitter(c, sender)
 	}
-	return d.notifyAgents(caseID, func(b templates.Base) templates.Data {
+	return d.notifyAgents(c.ID, func(b templates.Base) templates.Data {
 		return templates.AgentCustomerRepliedData{Base: b, Requester: templates.Person{Name: sender.Name, Email: sender.LoginEmail},
 			Organization: deref(sender.OrgName), Status: c.Status, Comment: d.commentData(sender)}
 	})
@@ -559,20 +844,6 @@ func readBlob(ctx context.Context, q Queryer, id int64) ([]byte, error) {
 	return bytes.Join(chunks, nil), nil
 }
 
-// mayWrite is the basic access rule: staff, the submitter, and people of the
-// case's org write into a case; anyone else is held for review.
-func mayWrite(ctx context.Context, q Queryer, u *User, c *Case) (bool, string, error) {
-	switch {
-	case IsStaff(u.Role):
-		return true, "", nil
-	case u.ID == c.SubmitterID:
-		return true, "", nil
-	case c.OrgID != nil && u.OrgID != nil && *c.OrgID == *u.OrgID:
-		return true, "", nil
-	}
-	return false, u.LoginEmail + " is not a participant of case #" + fmt.Sprint(c.ID), nil
-}
-
 // ReplyText is what the sender of m wrote: quoted history, signature and
 // footers removed (never empty when the mail has text).
 func ReplyText(m *mail.Message) string {
@@ -583,11 +854,21 @@ func ReplyText(m *mail.Message) string {
 }
 
 func (d *delivery) addComment(caseID int64, author *User, public bool) (int64, error) {
+	return d.addCommentBy(caseID, author, public)
+}
+
+// addCommentBy adds the mail as a comment; author may be nil for a sender
+// who is not a user (a held stranger).
+func (d *delivery) addCommentBy(caseID int64, author *User, public bool) (int64, error) {
+	var authorID *int64
+	if author != nil {
+		authorID = &author.ID
+	}
 	text := d.replyText
 	if strings.TrimSpace(text) == "" && len(d.msg.Attachments) > 0 {
 		text = "(attachments only)"
 	}
-	id, err := AddComment(d.ctx, d.tx, NewComment{CaseID: caseID, AuthorID: &author.ID, MessageID: &d.msgRowID,
+	id, err := AddComment(d.ctx, d.tx, NewComment{CaseID: caseID, AuthorID: authorID, MessageID: &d.msgRowID,
 		Public: public, Held: !public, Body: text, FullBody: d.msg.Text, Now: d.now})
 	if err != nil {
 		return 0, err

@@ -59,7 +59,7 @@ func newEnvWithDB(t testing.TB, db *sqlx.DB, opts ...func(*helpdesk.IngestConfig
 	}
 	clk := &clock{now: time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)}
 	cfg := helpdesk.IngestConfig{Own: []string{"support@example.com"}, MessageIDDomain: "example.com",
-		LoopID: loopID, Notifier: n, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		LoopID: loopID, Notifier: n, Tokens: tokens, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -206,16 +206,17 @@ func TestIngest_SameMessageTwiceIsOneCase(t *testing.T) {
 
 func TestIngest_ThreadsRepliesByInReplyToAndReferences(t *testing.T) {
 	e := newEnv(t)
+	mustUser(t, e.s.DB(), "carla@acme.example", "contact", "Acme")
 	first := e.ingest(msg("Jane <jane@acme.example>", "Help", "t-1@acme.example", "", "It broke."))
 	ack := outbox(t, e.s.DB(), first.CaseID)[0].MessageID
 
 	for _, tc := range []struct {
 		name, raw, rule string
 	}{
-		{"reply to the acknowledgement", msg("jane@acme.example", "Re: Help", "t-2@acme.example", ack, "More detail."), "in-reply-to"},
+		{"reply to the acknowledgement (token in our Message-ID)", msg("jane@acme.example", "Re: Help", "t-2@acme.example", ack, "More detail."), "token"},
 		{"reply to her own first mail", msg("jane@acme.example", "Re: Help", "t-3@acme.example", "t-1@acme.example", "Still broken."), "in-reply-to"},
-		{"only References, garbage before the id", "From: jane@acme.example\nTo: support@example.com\nSubject: RE: Help\nMessage-ID: <t-4@acme.example>\nReferences: <unknown@x> junk (comment) <" + ack + ">\n\nAnother.\n", "references"},
-		{"a colleague from the same org", msg("Bob <bob@acme.example>", "Re: Help", "t-5@acme.example", ack, "Me too."), "in-reply-to"},
+		{"only References, garbage before the id", "From: jane@acme.example\nTo: support@example.com\nSubject: RE: Help\nMessage-ID: <t-4@acme.example>\nReferences: <unknown@x> junk (comment) <t-1@acme.example>\n\nAnother.\n", "references"},
+		{"a contact of the same org", msg("Carla <carla@acme.example>", "Re: Help", "t-5@acme.example", ack, "Me too."), "token"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.ingest(tc.raw)
@@ -508,6 +509,8 @@ func TestReprocess_HeldMessageBecomesACommentOnceTheSenderIsAllowed(t *testing.T
 	ctx := context.Background()
 	first := e.ingest(msg("Jane <jane@acme.example>", "Help", "rp-1@acme.example", "", "It broke."))
 	ack := outbox(t, e.s.DB(), first.CaseID)[0].MessageID
+	mustOrg(t, e.s.DB(), "Partner", "", "partner.example")
+	mustUser(t, e.s.DB(), "sam@partner.example", "customer", "Partner")
 	held := e.ingest(msg("Sam <sam@partner.example>", "Re: Help", "rp-2@partner.example", ack, "I can help."))
 	if held.Decision != "held" {
 		t.Fatalf("first pass: %+v", held)
@@ -516,7 +519,7 @@ func TestReprocess_HeldMessageBecomesACommentOnceTheSenderIsAllowed(t *testing.T
 		t.Fatalf("reprocessing an applied message: err = %v, want ErrConflict", err)
 	}
 	// Sam joins Acme; the held mail is run again.
-	if _, err := e.s.DB().Exec(`UPDATE users SET org_id = (SELECT id FROM orgs WHERE name = 'Acme') WHERE login_email = 'sam@partner.example'`); err != nil {
+	if _, err := e.s.DB().Exec(`UPDATE users SET role = 'contact', org_id = (SELECT id FROM orgs WHERE name = 'Acme') WHERE login_email = 'sam@partner.example'`); err != nil {
 		t.Fatal(err)
 	}
 	r, err := e.g.Reprocess(ctx, "<rp-2@partner.example>")

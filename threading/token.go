@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // A reply token names a case and the user a mail was sent to, signed with
@@ -28,10 +29,15 @@ type Token struct {
 	KeyIndex int
 }
 
-// Tokens signs with the first secret and verifies with any of them.
+// Tokens signs with the first secret and verifies with any of them; older
+// secrets only until OldUntil, when set.
 type Tokens struct {
-	secrets [][]byte
+	secrets  [][]byte
+	oldUntil time.Time
 }
+
+// RetireOld makes tokens signed with an older secret invalid after until.
+func (t *Tokens) RetireOld(until time.Time) { t.oldUntil = until }
 
 var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
@@ -65,9 +71,13 @@ func mac(secret []byte, caseID, recipientID int64) string {
 	return b32.EncodeToString(h.Sum(nil)[:10])
 }
 
-// Verify checks a token and says what it names. A malformed, truncated or
-// forged token is an error; its content is never trusted.
-func (t *Tokens) Verify(s string) (Token, error) {
+// Verify checks a token as of the zero time (older secrets accepted).
+func (t *Tokens) Verify(s string) (Token, error) { return t.VerifyAt(s, time.Time{}) }
+
+// VerifyAt checks a token and says what it names. A malformed, truncated or
+// forged token is an error; its content is never trusted. A token signed with
+// an older secret fails once now is past the retirement time.
+func (t *Tokens) VerifyAt(s string, now time.Time) (Token, error) {
 	s = strings.ToLower(s)
 	parts := strings.Split(s, "-")
 	if len(parts) != 4 || parts[0] != "v1" {
@@ -80,6 +90,9 @@ func (t *Tokens) Verify(s string) (Token, error) {
 	}
 	for i, sec := range t.secrets {
 		if hmac.Equal([]byte(parts[3]), []byte(mac(sec, caseID, rcpt))) {
+			if i > 0 && !t.oldUntil.IsZero() && now.After(t.oldUntil) {
+				return Token{}, errors.New("token: signed with a retired secret")
+			}
 			return Token{CaseID: caseID, RecipientID: rcpt, KeyIndex: i}, nil
 		}
 	}

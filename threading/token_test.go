@@ -3,6 +3,7 @@ package threading
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestTokens_SignVerifyRoundTrip(t *testing.T) {
@@ -88,4 +89,21 @@ func FuzzTokensVerify(f *testing.F) {
 			t.Fatalf("Verify accepted %q which Sign would not produce", s)
 		}
 	})
+}
+
+func TestTokens_RetiredSecretStopsVerifying(t *testing.T) {
+	old, _ := NewTokens("old-secret-0123456789abc")
+	rotated, _ := NewTokens("new-secret-0123456789abc", "old-secret-0123456789abc")
+	until := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	rotated.RetireOld(until)
+	tok := old.Sign(7, 8)
+	if _, err := rotated.VerifyAt(tok, until.Add(-time.Hour)); err != nil {
+		t.Fatalf("before retirement: %v", err)
+	}
+	if _, err := rotated.VerifyAt(tok, until.Add(time.Hour)); err == nil {
+		t.Fatal("a token of a retired secret still verifies")
+	}
+	if _, err := rotated.VerifyAt(rotated.Sign(7, 8), until.Add(time.Hour)); err != nil {
+		t.Fatalf("current secret after retirement: %v", err)
+	}
 }

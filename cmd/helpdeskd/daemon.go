@@ -78,9 +78,12 @@ func newIngester(c *config.Config, s *helpdesk.Store, log *slog.Logger) (*helpde
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
-	tokens, err := threading.NewTokens(c.TokenSecret)
+	tokens, err := threading.NewTokens(append([]string{c.TokenSecret}, c.OldSecrets...)...)
 	if err != nil {
 		return nil, err
+	}
+	if !c.OldSecretsUntil.IsZero() {
+		tokens.RetireOld(c.OldSecretsUntil)
 	}
 	own := append([]string{c.SupportAddress}, c.SupportAliases...)
 	for _, m := range c.Mailboxes {
@@ -99,7 +102,9 @@ func newIngester(c *config.Config, s *helpdesk.Store, log *slog.Logger) (*helpde
 	}
 	return helpdesk.NewIngester(s, helpdesk.IngestConfig{
 		Own: own, MessageIDDomain: c.MessageIDDomain, LoopID: loopID(c), RawRetention: c.RawRetention,
-		SuppressFor: c.SuppressFor, Notifier: n, Logger: log,
+		SuppressFor: c.SuppressFor, Notifier: n, Logger: log, Tokens: tokens,
+		UnknownSenders: c.UnknownSenders, Access: helpdesk.AccessPolicy{OrgCustomers: c.CustomerAccess == "org"},
+		StrangerNewCase: c.StrangerMail == "new_case", AgentAuth: c.AgentAuth, AuthServID: c.AuthServID,
 	})
 }
 

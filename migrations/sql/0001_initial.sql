@@ -159,6 +159,8 @@ CREATE TABLE messages (
                                           'ignored', 'refused', 'oversized', 'failed', 'sent')),
     rule              text NOT NULL DEFAULT '',
     reason            text NOT NULL DEFAULT '',
+    token_check       text NOT NULL DEFAULT '',
+    sender_access     text NOT NULL DEFAULT '',
     size              bigint NOT NULL DEFAULT 0 CHECK (size >= 0),
     sent_at           timestamptz,
     received_at       timestamptz,

@@ -28,6 +28,10 @@ type Config struct {
 	Name            string
 	MessageIDDomain string
 	TokenSecret     string
+	OldSecrets      []string
+	OldSecretsUntil time.Time
+	CustomerAccess  string
+	StrangerMail    string
 	UnknownSenders  string
 	ReopenWindow    time.Duration
 	AgentAuth       bool
@@ -126,6 +130,45 @@ func Settings() []Setting {
 				return nil
 			}),
 			get: get(func(c *Config) string { return c.TokenSecret })},
+		{Env: "HELPDESK_TOKEN_SECRET_OLD", Key: "token_secret_old", Secret: true,
+			Doc: "previous token secrets, comma-separated, still accepted after a rotation",
+			set: func(c *Config, _ *Mailbox, v string) error {
+				c.OldSecrets = nil
+				for _, p := range strings.Split(v, ",") {
+					if p = strings.TrimSpace(p); p != "" {
+						if len(p) < 32 {
+							return errors.New("each old secret must be at least 32 characters")
+						}
+						c.OldSecrets = append(c.OldSecrets, p)
+					}
+				}
+				return nil
+			},
+			get: get(func(c *Config) string { return strings.Join(c.OldSecrets, ",") })},
+		{Env: "HELPDESK_TOKEN_SECRET_OLD_UNTIL", Key: "token_secret_old_until",
+			Doc: "RFC 3339 time after which tokens of the old secrets stop working (empty: no end)",
+			set: func(c *Config, _ *Mailbox, v string) error {
+				t, err := time.Parse(time.RFC3339, v)
+				if err != nil {
+					return fmt.Errorf("want an RFC 3339 time such as 2026-12-31T00:00:00Z, got %q", v)
+				}
+				c.OldSecretsUntil = t
+				return nil
+			},
+			get: get(func(c *Config) string {
+				if c.OldSecretsUntil.IsZero() {
+					return ""
+				}
+				return c.OldSecretsUntil.Format(time.RFC3339)
+			})},
+		{Env: "HELPDESK_CUSTOMER_ACCESS", Key: "customer_access", Default: "own",
+			Doc: "own: a plain customer acts on their own cases (and those a reseller opened for their org); org: on every case of their org",
+			set: str(func(c *Config) *string { return &c.CustomerAccess }, oneOf("own", "org")),
+			get: get(func(c *Config) string { return c.CustomerAccess })},
+		{Env: "HELPDESK_STRANGER_MAIL", Key: "stranger_mail", Default: "hold",
+			Doc: "mail from a sender not allowed on the case it threads to: hold (kept for review, agents told) or new_case",
+			set: str(func(c *Config) *string { return &c.StrangerMail }, oneOf("hold", "new_case")),
+			get: get(func(c *Config) string { return c.StrangerMail })},
 		{Env: "HELPDESK_UNKNOWN_SENDERS", Key: "unknown_senders", Default: "open",
 			Doc: "who may open a case: open (anyone), domain (known org domains), registered (known users)",
 			set: str(func(c *Config) *string { return &c.UnknownSenders }, oneOf("open", "domain", "registered")),

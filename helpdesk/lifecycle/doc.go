@@ -1,0 +1,26 @@
+// Package lifecycle holds the pure rules of a support case's life (DESIGN.md
+// section 5): what an inbound mail or an agent's #command does to a case's
+// status, which timers are due (pending reminders, auto-solve, closing after
+// the reopen window, first-response SLA warnings and breaches), the severity of
+// a new case and its first-response due time in business hours, the parsing of
+// #commands, the recognition of thank-you replies, and escalation eligibility.
+//
+// Guarantees:
+//   - Every function is pure: no I/O, no SQL, no clock reads (the time is an
+//     argument), no shared mutable state. Same inputs, same result.
+//   - Apply and Timers return the whole next state of the case (Outcome.Case)
+//     together with the audit entries (Outcome.Events, whose kinds are
+//     case_events kinds) and the notifications (Outcome.Notices, whose kinds
+//     are templates.Kind values) that the caller persists in one transaction.
+//   - Every Case an Outcome returns satisfies the cases table's constraints
+//     when its input did: solved and closed cases have SolvedAt, exactly closed
+//     cases have ClosedAt, pending cases have PendingSince.
+//   - Timers is idempotent: applying its Outcome and calling it again at the
+//     same time does nothing; each reminder, SLA warning and SLA breach fires
+//     at most once.
+//
+// Boundaries: a solved case reopens on a reply while now < SolvedAt +
+// ReopenWindow; from that instant on it counts as closed (a reply opens a
+// follow-up case) and Timers closes it. Every timer fires at the first now >=
+// its due time.
+package lifecycle
