@@ -312,3 +312,44 @@ func GetCaseDetail(ctx context.Context, q Queryer, id int64) (*CaseDetail, error
 	}
 	return d, nil
 }
+
+// Why is what was decided about one inbound message, for `helpdeskd why`.
+type Why struct {
+	MessageID   string    `db:"message_id" json:"message_id"`
+	From        string    `db:"from_address" json:"from"`
+	Subject     string    `db:"subject" json:"subject"`
+	Mailbox     string    `db:"mailbox" json:"mailbox"`
+	ReceivedAt  time.Time `db:"created_at" json:"received_at"`
+	Class       string    `db:"class" json:"class"`
+	ClassReason string    `db:"class_reason" json:"class_reason"`
+	Rule        string    `db:"rule" json:"rule"`
+	Reason      string    `db:"reason" json:"reason"`
+	TokenCheck  string    `db:"token_check" json:"token_check"`
+	Access      string    `db:"sender_access" json:"sender_access"`
+	Decision    string    `db:"decision" json:"decision"`
+	CaseID      *int64    `db:"case_id" json:"case_id"`
+	RawKept     bool      `db:"raw_kept" json:"raw_kept"`
+	Comment     *string   `db:"comment" json:"comment"`
+	Events      []Event   `db:"-" json:"events"`
+}
+
+// ExplainMessage loads the decision record of an inbound message.
+func ExplainMessage(ctx context.Context, q Queryer, messageID string) (*Why, error) {
+	id := strings.Trim(strings.TrimSpace(messageID), "<>")
+	w := &Why{}
+	err := q.GetContext(ctx, w, `SELECT m.message_id, m.from_address, m.subject, m.mailbox, m.created_at, m.class, m.class_reason,
+			m.rule, m.reason, m.token_check, m.sender_access, m.decision, m.case_id, m.raw_id IS NOT NULL AS raw_kept,
+			(SELECT CASE WHEN c.held THEN 'held for review' WHEN c.public THEN 'public comment' ELSE 'internal note' END
+			 FROM comments c WHERE c.message_id = m.id) AS comment
+		FROM messages m WHERE m.message_id = $1 AND m.direction = 'in'`, id)
+	if err != nil {
+		return nil, fmt.Errorf("message <%s>: %w", id, mapErr(err))
+	}
+	w.Events = []Event{}
+	if err := q.SelectContext(ctx, &w.Events, `SELECT e.id, e.kind, u.login_email AS actor, e.from_value, e.to_value, e.reason, e.created_at
+		FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
+		WHERE e.message_id = (SELECT id FROM messages WHERE message_id = $1 AND direction = 'in') ORDER BY e.id`, id); err != nil {
+		return nil, fmt.Errorf("message <%s> events: %w", id, mapErr(err))
+	}
+	return w, nil
+}

@@ -187,6 +187,18 @@ func TestServe_MailInCaseOutAcknowledgementBack(t *testing.T) {
 		t.Fatalf("relayed comment From = %s", from)
 	}
 
+	// why explains each decision.
+	var why map[string]any
+	(&cli{t: t, env: d.env}).json(&why, "why", "<c2@acme.example>", "--json")
+	for k, want := range map[string]string{"class": "human", "rule": "token", "decision": "comment", "sender_access": "submitter"} {
+		if why[k] != want {
+			t.Errorf("why %s = %v, want %s", k, why[k], want)
+		}
+	}
+	if tc, _ := why["token_check"].(string); !strings.HasPrefix(tc, "valid") {
+		t.Errorf("why token_check = %q", tc)
+	}
+
 	// Everything was moved to Processed after commit.
 	waitFor(t, "INBOX to be emptied into Processed", func() bool {
 		in, _ := m.Mailbox("support@example.com", "INBOX")

@@ -146,3 +146,45 @@ func cmdReprocess(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "<%s>: %s (case %d, rule %s: %s)\n", res.MessageID, res.Decision, res.CaseID, res.Rule, res.Reason)
 	return nil
 }
+
+func cmdWhy(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("why", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one MESSAGE-ID")
+	}
+	s, err := e.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	w, err := helpdesk.ExplainMessage(ctx, s.DB(), pos[0])
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, w)
+	}
+	out := e.stdout
+	fmt.Fprintf(out, "Message <%s> from %s, %s\n  subject: %s\n", w.MessageID, orDash(w.From), stamp(w.ReceivedAt), w.Subject)
+	fmt.Fprintf(out, "  class:    %s (%s)\n", w.Class, w.ClassReason)
+	fmt.Fprintf(out, "  token:    %s\n", orDash(w.TokenCheck))
+	fmt.Fprintf(out, "  threaded: %s: %s\n", orDash(w.Rule), orDash(w.Reason))
+	fmt.Fprintf(out, "  sender:   %s\n", orDash(w.Access))
+	what := w.Decision
+	if w.CaseID != nil {
+		what += fmt.Sprintf(" on case #%d", *w.CaseID)
+	}
+	if w.Comment != nil {
+		what += " (" + *w.Comment + ")"
+	}
+	fmt.Fprintf(out, "  done:     %s\n", what)
+	for _, ev := range w.Events {
+		fmt.Fprintf(out, "  event:    %s %s -> %s %s\n", ev.Kind, orDash(ev.From), orDash(ev.To), ev.Reason)
+	}
+	return nil
+}

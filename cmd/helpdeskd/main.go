@@ -39,6 +39,7 @@ Commands:
   cases            list | show
   parse FILE.eml   show how a mail is parsed and classified (--json)
   reprocess ID     run a stored inbound message (by Message-ID) through ingest again
+  why ID           why an inbound message (by Message-ID) went where it went (--json)
   version          print the version
 
 Configuration comes from HELPDESK_* environment variables and the optional
@@ -105,6 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		"cases":     cmdCases,
 		"parse":     cmdParse,
 		"reprocess": cmdReprocess,
+		"why":       cmdWhy,
 		"version":   func(context.Context, *env, []string) error { fmt.Fprintln(stdout, "helpdeskd", version); return nil },
 	}
 	f, ok := commands[cmd]
