@@ -129,4 +129,3 @@ func truncateText(s string, n int) string {
 	}
 	return s[:n]
 }
-

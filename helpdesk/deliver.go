@@ -700,4 +700,3 @@ func (d *delivery) dropUnusedBlobs() error {
 	}
 	return nil
 }
-
