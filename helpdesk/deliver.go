@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/helpdesk/helpdesk/helpdesk/lifecycle"
 	"github.com/helpdesk/helpdesk/mail"
 	"github.com/helpdesk/helpdesk/mail/compose"
 	"github.com/helpdesk/helpdesk/templates"
@@ -258,11 +259,20 @@ func (d *delivery) open(known *User, why string) error {
 			why += "; reseller writing for " + onBehalf.Name
 		}
 	}
-	caseID, err := CreateCase(d.ctx, d.tx, NewCase{Subject: truncateText(subject, 500), OrgID: orgID, SubmitterID: sender.ID,
-		Mailbox: d.in.Mailbox, Now: d.now})
+	plan := ""
+	if orgID != nil {
+		if err := d.tx.GetContext(d.ctx, &plan, `SELECT plan FROM orgs WHERE id = $1`, *orgID); err != nil {
+			return fmt.Errorf("plan: %w", mapErr(err))
+		}
+	}
+	sev, sevWhy := lifecycle.SeverityFor(subject, d.msg.Header, plan)
+	lc := lifecycle.NewCase(sev, plan, d.now, d.g.cfg.Policy)
+	caseID, err := CreateCase(d.ctx, d.tx, NewCase{Subject: truncateText(subject, 500), Severity: string(lc.Severity), OrgID: orgID,
+		SubmitterID: sender.ID, Mailbox: d.in.Mailbox, Now: d.now, FirstDue: &lc.FirstResponseDue})
 	if err != nil {
 		return err
 	}
+	why += "; severity " + string(lc.Severity) + " (" + sevWhy + ")"
 	for _, c := range customers {
 		if _, err := d.tx.ExecContext(d.ctx, `INSERT INTO case_participants (case_id, user_id, role, created_at) VALUES ($1, $2, 'customer', $3)
 			ON CONFLICT DO NOTHING`, caseID, c.ID, d.now); err != nil {
@@ -278,7 +288,7 @@ func (d *delivery) open(known *User, why string) error {
 		return nil
 	}
 	if _, err := n.Notify(d.ctx, d.tx, Notice{
-		Data: templates.CaseReceivedData{Base: n.Base(caseID, subject, sender.Name), Severity: "S3"},
+		Data: templates.CaseReceivedData{Base: n.Base(caseID, subject, sender.Name), Severity: string(lc.Severity), FirstResponseDue: lc.FirstResponseDue},
 		To:   UserRecipient(sender), CaseID: caseID, InReplyTo: d.msg.MessageID, AutoReplied: true, Now: d.now,
 	}); err != nil {
 		return err
@@ -291,7 +301,7 @@ func (d *delivery) open(known *User, why string) error {
 	}
 	return d.notifyAgents(caseID, func(b templates.Base) templates.Data {
 		return templates.AgentNewCaseData{Base: b, Requester: templates.Person{Name: sender.Name, Email: sender.LoginEmail},
-			Organization: org, Severity: "S3", Comment: d.commentData(sender)}
+			Organization: org, Severity: string(lc.Severity), FirstResponseDue: lc.FirstResponseDue, Comment: d.commentData(sender)}
 	})
 }
 
@@ -453,28 +463,82 @@ func (d *delivery) hold(c *Case, known *User, dec threading.Decision, why string
 }
 
 func (d *delivery) comment(c *Case, sender *User, dec threading.Decision) error {
-	if _, err := d.addComment(c.ID, sender, true); err != nil {
+	before, err := LoadCaseState(d.ctx, d.tx, c.ID)
+	if err != nil {
 		return err
 	}
-	d.decide(c.ID, DecisionComment, dec.Rule, dec.Reason)
-	n := d.g.cfg.Notifier
-	if n == nil {
-		return nil
-	}
+	cmds, rest := lifecycle.ParseCommands(d.replyText)
+	kind := lifecycle.CustomerReply
 	if IsStaff(sender.Role) {
-		return d.relayToSubmitter(c, sender)
+		kind = lifecycle.AgentReply
 	}
-	return d.notifyAgents(c.ID, func(b templates.Base) templates.Data {
-		return templates.AgentCustomerRepliedData{Base: b, Requester: templates.Person{Name: sender.Name, Email: sender.LoginEmail},
-			Organization: deref(sender.OrgName), Status: c.Status, Comment: d.commentData(sender)}
+	out := lifecycle.Apply(before, lifecycle.Event{Kind: kind, Text: rest, Attachments: len(d.msg.Attachments), Commands: cmds,
+		Sender: sender.LoginEmail}, d.g.cfg.Policy, d.now)
+	d.replyText = rest // commands never reach the comment
+	if out.FollowUp {
+		return d.followUp(c, sender, before, out, dec)
+	}
+	switch out.Comment {
+	case lifecycle.PublicComment, lifecycle.InternalComment:
+		if _, err := d.addComment(c.ID, sender, out.Comment == lifecycle.PublicComment); err != nil {
+			return err
+		}
+	}
+	d.decide(c.ID, DecisionComment, dec.Rule, dec.Reason+"; "+out.Reason)
+	return carryOut(d.ctx, d.tx, d.g.cfg.Notifier, c.ID, before, &out, effects{
+		actor: sender, comment: d.commentData(sender), inReplyTo: d.msg.MessageID, msgRowID: &d.msgRowID, now: d.now,
+		relay: func(c *Case, newStatus string) error { return d.relayToSubmitter(c, sender, newStatus) },
 	})
+}
+
+// followUp opens a new case linked to a closed one for a reply that came too
+// late to reopen it; the notices name both numbers.
+func (d *delivery) followUp(old *Case, sender *User, before lifecycle.Case, out lifecycle.Outcome, dec threading.Decision) error {
+	notices := out.Notices
+	out.Notices = nil
+	if err := carryOut(d.ctx, d.tx, nil, old.ID, before, &out, effects{actor: sender, msgRowID: &d.msgRowID, now: d.now}); err != nil {
+		return err
+	}
+	submitter := sender
+	if IsStaff(sender.Role) {
+		u, err := UserByID(d.ctx, d.tx, old.SubmitterID)
+		if err != nil {
+			return err
+		}
+		submitter = u
+	}
+	lc := lifecycle.NewCase(lifecycle.Severity(old.Severity), before.Plan, d.now, d.g.cfg.Policy)
+	id, err := CreateCase(d.ctx, d.tx, NewCase{Subject: old.Subject, Severity: old.Severity, OrgID: old.OrgID, SubmitterID: submitter.ID,
+		FollowUpOf: &old.ID, Mailbox: d.in.Mailbox, Now: d.now, FirstDue: &lc.FirstResponseDue})
+	if err != nil {
+		return err
+	}
+	if err := AddEvent(d.ctx, d.tx, NewEvent{CaseID: old.ID, ActorID: &sender.ID, Kind: "follow_up", To: caseLabel(id),
+		Reason: out.Reason, MessageID: &d.msgRowID, Now: d.now}); err != nil {
+		return err
+	}
+	if err := AddEvent(d.ctx, d.tx, NewEvent{CaseID: id, ActorID: &sender.ID, Kind: "follow_up", From: caseLabel(old.ID),
+		Reason: out.Reason, MessageID: &d.msgRowID, Now: d.now}); err != nil {
+		return err
+	}
+	if _, err := d.addComment(id, sender, true); err != nil {
+		return err
+	}
+	d.decide(id, DecisionFollowUp, dec.Rule, dec.Reason+fmt.Sprintf("; case #%d is closed: follow-up case #%d", old.ID, id))
+	after, err := LoadCaseState(d.ctx, d.tx, id)
+	if err != nil {
+		return err
+	}
+	fo := lifecycle.Outcome{Case: after, Notices: notices}
+	return carryOut(d.ctx, d.tx, d.g.cfg.Notifier, id, after, &fo, effects{actor: sender, comment: d.commentData(sender),
+		inReplyTo: d.msg.MessageID, msgRowID: &d.msgRowID, now: d.now})
 }
 
 // relayToSubmitter sends support's public comment to the case's submitter,
 // at their login email, from the support address "Agent via Helpdesk". The
 // attachments go along while their total stays under the attach limit;
 // otherwise the mail lists their names and sizes.
-func (d *delivery) relayToSubmitter(c *Case, agent *User) error {
+func (d *delivery) relayToSubmitter(c *Case, agent *User, newStatus string) error {
 	n := d.g.cfg.Notifier
 	submitter, err := UserByID(d.ctx, d.tx, c.SubmitterID)
 	if err != nil {
@@ -513,7 +577,7 @@ func (d *delivery) relayToSubmitter(c *Case, agent *User) error {
 		name = agent.LoginEmail
 	}
 	_, err = n.Notify(d.ctx, d.tx, Notice{
-		Data: templates.CommentAddedData{Base: n.Base(c.ID, c.Subject, submitter.Name), Comment: cd,
+		Data: templates.CommentAddedData{Base: n.Base(c.ID, c.Subject, submitter.Name), Comment: cd, NewStatus: newStatus,
 			PreviousAuthor: prevAuthor, PreviousQuote: prevQuote},
 		To: UserRecipient(submitter), CaseID: c.ID, FromName: name, Attachments: files, Now: d.now,
 	})

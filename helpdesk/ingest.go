@@ -14,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/helpdesk/helpdesk/helpdesk/lifecycle"
 	"github.com/helpdesk/helpdesk/mail"
 	"github.com/helpdesk/helpdesk/threading"
 )
@@ -33,7 +34,8 @@ const (
 	DecisionIgnored   = "ignored" // own mail coming back, automated mail without a case
 	DecisionOversized = "oversized"
 	DecisionFailed    = "failed"
-	DecisionRefused   = "refused" // an unknown sender the policy does not let open cases
+	DecisionRefused   = "refused"   // an unknown sender the policy does not let open cases
+	DecisionFollowUp  = "follow_up" // a reply to a closed case opened a new linked case
 )
 
 // IngestConfig configures an Ingester.
@@ -59,8 +61,11 @@ type IngestConfig struct {
 	AgentAuth    bool
 	AuthServID   string
 	RefusalEvery time.Duration // at most one refusal per address in this time (default 24h)
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// Policy is the case lifecycle (reopen window, reminders, SLA); zero
+	// value: lifecycle.DefaultPolicy().
+	Policy lifecycle.Policy
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Ingester turns inbound mail into cases and comments.
@@ -93,6 +98,12 @@ func NewIngester(s *Store, cfg IngestConfig) (*Ingester, error) {
 	case "open", "domain", "registered":
 	default:
 		return nil, fmt.Errorf("ingester: unknown-sender policy %q", cfg.UnknownSenders)
+	}
+	if cfg.Policy.ReopenWindow == 0 {
+		cfg.Policy = lifecycle.DefaultPolicy()
+	}
+	if err := cfg.Policy.Validate(); err != nil {
+		return nil, fmt.Errorf("ingester: lifecycle policy: %w", err)
 	}
 	if cfg.RefusalEvery <= 0 {
 		cfg.RefusalEvery = 24 * time.Hour

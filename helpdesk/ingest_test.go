@@ -17,6 +17,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/helpdesk/helpdesk/helpdesk"
+	"github.com/helpdesk/helpdesk/helpdesk/lifecycle"
 	"github.com/helpdesk/helpdesk/helpdesk/pgtest"
 	"github.com/helpdesk/helpdesk/migrations"
 	"github.com/helpdesk/helpdesk/templates"
@@ -29,6 +30,7 @@ type env struct {
 	t   testing.TB
 	s   *helpdesk.Store
 	g   *helpdesk.Ingester
+	lc  *helpdesk.Lifecycle
 	clk *clock
 	uid uint32
 }
@@ -53,7 +55,8 @@ func newEnvWithDB(t testing.TB, db *sqlx.DB, opts ...func(*helpdesk.IngestConfig
 		t.Fatal(err)
 	}
 	n, err := helpdesk.NewNotifier(helpdesk.NotifierConfig{Templates: tmpl, Tokens: tokens, SupportAddress: "support@example.com",
-		Name: "Example Support", MessageIDDomain: "example.com", LoopID: loopID, AgentAddress: "agents@example.com"})
+		Name: "Example Support", MessageIDDomain: "example.com", LoopID: loopID, AgentAddress: "agents@example.com",
+		ManagerAddress: "boss@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +81,11 @@ func newEnvWithDB(t testing.TB, db *sqlx.DB, opts ...func(*helpdesk.IngestConfig
 	if err := helpdesk.AddUserAddress(ctx, s.DB(), u.ID, "minsu.kim@gmail.example"); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, s: s, g: g, clk: clk}
+	lc, err := helpdesk.NewLifecycle(s, n, lifecycle.DefaultPolicy(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, s: s, g: g, lc: lc, clk: clk}
 }
 
 func (e *env) ingest(raw string) helpdesk.Result {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -314,9 +315,12 @@ func cmdGrants(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdCases(ctx context.Context, e *env, args []string) error {
-	sub, args, err := subcommand(args, "list", "show")
+	sub, args, err := subcommand(args, "list", "show", "set", "merge", "escalate")
 	if err != nil {
 		return err
+	}
+	if sub == "set" || sub == "merge" || sub == "escalate" {
+		return cmdCaseChange(ctx, e, sub, args)
 	}
 	fs := flag.NewFlagSet("cases "+sub, flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -439,4 +443,147 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// cmdCaseChange runs `cases set|merge|escalate`: the same rules, events and
+// notifications as agents' #commands.
+func cmdCaseChange(ctx context.Context, e *env, sub string, args []string) error {
+	fs := flag.NewFlagSet("cases "+sub, flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	as := fs.String("as", "", "the agent or manager acting (login email); default: the system")
+	var ch helpdesk.CaseChange
+	switch sub {
+	case "set":
+		fs.StringVar(&ch.Status, "status", "", "open, pending, on_hold or solved")
+		fs.StringVar(&ch.Severity, "severity", "", "S1, S2, S3 or S4")
+		fs.StringVar(&ch.Assign, "assign", "", "login email of the agent to assign")
+	case "escalate":
+		fs.StringVar(&ch.Escalate, "reason", "", "why (required)")
+	}
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	want := 1
+	if sub == "merge" {
+		want = 2
+	}
+	if len(pos) != want {
+		return usagef("want %d case ID(s), got %d", want, len(pos))
+	}
+	ids := make([]int64, len(pos))
+	for i, p := range pos {
+		if ids[i], err = strconv.ParseInt(strings.TrimPrefix(p, "#"), 10, 64); err != nil || ids[i] <= 0 {
+			return usagef("case ID %q is not a number", p)
+		}
+	}
+	switch {
+	case sub == "merge":
+		ch.Merge = ids[1]
+	case sub == "escalate" && strings.TrimSpace(ch.Escalate) == "":
+		return usagef("--reason is required")
+	case sub == "set" && ch == (helpdesk.CaseChange{}):
+		return usagef("nothing to change: give --status, --severity or --assign")
+	}
+	c, err := e.config()
+	if err != nil {
+		return err
+	}
+	if err := c.RequireNotify(); err != nil {
+		return err
+	}
+	s, err := e.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	_, lc, err := newDomain(c, s, e.logger(c))
+	if err != nil {
+		return err
+	}
+	var actor *helpdesk.User
+	if *as != "" {
+		if actor, err = helpdesk.UserByAddress(ctx, s.DB(), *as); err != nil {
+			return err
+		}
+		if !helpdesk.IsStaff(actor.Role) {
+			return fmt.Errorf("%w: %s is not an agent or manager", helpdesk.ErrInvalid, actor.LoginEmail)
+		}
+	}
+	results, err := lc.Change(ctx, ids[0], ch, actor, time.Now())
+	if err != nil {
+		return err
+	}
+	type result struct {
+		Command string `json:"command"`
+		Applied bool   `json:"applied"`
+		Detail  string `json:"detail"`
+	}
+	out := []result{}
+	rejected := 0
+	for _, r := range results {
+		out = append(out, result{r.Command.Line, r.Applied, r.Detail})
+		if !r.Applied {
+			rejected++
+		}
+	}
+	if *asJSON {
+		if err := writeJSON(e.stdout, out); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range out {
+			mark := "applied"
+			if !r.Applied {
+				mark = "rejected"
+			}
+			fmt.Fprintf(e.stdout, "%-9s %s: %s\n", mark, r.Command, r.Detail)
+		}
+	}
+	if rejected > 0 {
+		return fmt.Errorf("%d of %d changes rejected", rejected, len(out))
+	}
+	return nil
+}
+
+// cmdTick runs one pass of the timers as of --now (default: now).
+func cmdTick(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("tick", flag.ContinueOnError)
+	at := fs.String("now", "", "the time to run as of, RFC 3339 (default: now)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	now := time.Now()
+	if *at != "" {
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			return usagef("--now %q: want RFC 3339, e.g. 2026-12-01T09:00:00Z", *at)
+		}
+		now = t
+	}
+	c, err := e.config()
+	if err != nil {
+		return err
+	}
+	if err := c.RequireNotify(); err != nil {
+		return err
+	}
+	s, err := e.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	_, lc, err := newDomain(c, s, e.logger(c))
+	if err != nil {
+		return err
+	}
+	n, ran, err := helpdesk.NewScheduler(s, 0, lc.Pass, func() time.Time { return now }, e.logger(c)).Once(ctx)
+	if err != nil {
+		return err
+	}
+	if !ran {
+		return errors.New("another daemon is running the timers right now; try again")
+	}
+	fmt.Fprintf(e.stdout, "timers as of %s: %d case(s) changed\n", now.UTC().Format(time.RFC3339), n)
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/config"
 	"github.com/helpdesk/helpdesk/helpdesk"
+	"github.com/helpdesk/helpdesk/helpdesk/lifecycle"
 	"github.com/helpdesk/helpdesk/mail/poller"
 	"github.com/helpdesk/helpdesk/mail/sender"
 	"github.com/helpdesk/helpdesk/mail/xoauth2"
@@ -29,7 +30,7 @@ func loopID(c *config.Config) string {
 // mailComponents builds the pollers (one per mailbox) and the outbox
 // dispatcher. Templates are parsed here, so a broken template fails start-up.
 func mailComponents(c *config.Config, s *helpdesk.Store, log *slog.Logger) ([]component, *helpdesk.Ingester, error) {
-	g, err := newIngester(c, s, log)
+	g, lc, err := newDomain(c, s, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -70,17 +71,50 @@ func mailComponents(c *config.Config, s *helpdesk.Store, log *slog.Logger) ([]co
 		return nil, nil, err
 	}
 	cs = append(cs, component{"dispatcher", d.Run})
+	sched := helpdesk.NewScheduler(s, c.TimerInterval, lc.Pass, nil, log)
+	cs = append(cs, component{"scheduler", sched.Run})
 	return cs, g, nil
 }
 
-func newIngester(c *config.Config, s *helpdesk.Store, log *slog.Logger) (*helpdesk.Ingester, error) {
+// policy is the case lifecycle configured by HELPDESK_* settings.
+func policy(c *config.Config) (lifecycle.Policy, error) {
+	p := lifecycle.DefaultPolicy()
+	p.ReopenWindow = c.ReopenWindow
+	p.Reminders = c.Reminders
+	p.AutoSolveAfter = c.AutoSolveAfter
+	p.ThankYouKeepsSolved = c.ThanksKeepOpen
+	open, closeAt, err := config.ParseHours(c.BusinessHours)
+	if err != nil {
+		return p, fmt.Errorf("HELPDESK_BUSINESS_HOURS: %w", err)
+	}
+	days, err := config.ParseDays(c.BusinessDays)
+	if err != nil {
+		return p, fmt.Errorf("HELPDESK_BUSINESS_DAYS: %w", err)
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return p, fmt.Errorf("HELPDESK_TIMEZONE: %w", err)
+	}
+	p.SLA.Hours = lifecycle.BusinessHours{Location: loc, Open: open, Close: closeAt, Days: days}
+	if err := p.Validate(); err != nil {
+		return p, fmt.Errorf("lifecycle settings: %w", err)
+	}
+	return p, nil
+}
+
+// newDomain builds the ingester and the lifecycle, sharing one notifier.
+func newDomain(c *config.Config, s *helpdesk.Store, log *slog.Logger) (*helpdesk.Ingester, *helpdesk.Lifecycle, error) {
+	p, err := policy(c)
+	if err != nil {
+		return nil, nil, err
+	}
 	tmpl, err := templates.New(templates.Options{OverrideDir: c.TemplatesDir, DefaultLocale: c.DefaultLocale})
 	if err != nil {
-		return nil, fmt.Errorf("templates: %w", err)
+		return nil, nil, fmt.Errorf("templates: %w", err)
 	}
 	tokens, err := threading.NewTokens(append([]string{c.TokenSecret}, c.OldSecrets...)...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !c.OldSecretsUntil.IsZero() {
 		tokens.RetireOld(c.OldSecretsUntil)
@@ -98,14 +132,19 @@ func newIngester(c *config.Config, s *helpdesk.Store, log *slog.Logger) (*helpde
 		Budget: helpdesk.Budget{PerCase: c.CaseBudget, PerRecipient: c.RecipientBudget, Window: time.Hour},
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return helpdesk.NewIngester(s, helpdesk.IngestConfig{
+	lc, err := helpdesk.NewLifecycle(s, n, p, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := helpdesk.NewIngester(s, helpdesk.IngestConfig{
 		Own: own, MessageIDDomain: c.MessageIDDomain, LoopID: loopID(c), RawRetention: c.RawRetention,
 		SuppressFor: c.SuppressFor, Notifier: n, Logger: log, Tokens: tokens,
 		UnknownSenders: c.UnknownSenders, Access: helpdesk.AccessPolicy{OrgCustomers: c.CustomerAccess == "org"},
-		StrangerNewCase: c.StrangerMail == "new_case", AgentAuth: c.AgentAuth, AuthServID: c.AuthServID,
+		StrangerNewCase: c.StrangerMail == "new_case", AgentAuth: c.AgentAuth, AuthServID: c.AuthServID, Policy: p,
 	})
+	return g, lc, err
 }
 
 // mailboxHandler adapts the ingester to the poller.

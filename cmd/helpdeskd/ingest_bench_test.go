@@ -46,7 +46,7 @@ func BenchmarkIMAPToPostgres(b *testing.B) {
 			b.Fatal(err)
 		}
 		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-		g, err := newIngester(c, s, quiet)
+		g, _, err := newDomain(c, s, quiet)
 		if err != nil {
 			b.Fatal(err)
 		}

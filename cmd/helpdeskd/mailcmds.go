@@ -132,7 +132,7 @@ func cmdReprocess(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
-	g, err := newIngester(c, s, e.logger(c))
+	g, _, err := newDomain(c, s, e.logger(c))
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,8 @@ Commands:
   orgs             add | list
   users            add | list
   grants           add | revoke | list
-  cases            list | show
+  cases            list | show | set | merge | escalate
+  tick             run the case timers once (--now TIME for a given time)
   parse FILE.eml   show how a mail is parsed and classified (--json)
   reprocess ID     run a stored inbound message (by Message-ID) through ingest again
   why ID           why an inbound message (by Message-ID) went where it went (--json)
@@ -107,6 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		"parse":     cmdParse,
 		"reprocess": cmdReprocess,
 		"why":       cmdWhy,
+		"tick":      cmdTick,
 		"version":   func(context.Context, *env, []string) error { fmt.Fprintln(stdout, "helpdeskd", version); return nil },
 	}
 	f, ok := commands[cmd]

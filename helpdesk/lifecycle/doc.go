@@ -9,7 +9,7 @@
 //   - Every function is pure: no I/O, no SQL, no clock reads (the time is an
 //     argument), no shared mutable state. Same inputs, same result.
 //   - Apply and Timers return the whole next state of the case (Outcome.Case)
-//     together with the audit entries (Outcome.Events, whose kinds are
+//     together with the audit entries (Outcome.Audit, whose kinds are
 //     case_events kinds) and the notifications (Outcome.Notices, whose kinds
 //     are templates.Kind values) that the caller persists in one transaction.
 //   - Every Case an Outcome returns satisfies the cases table's constraints
@@ -17,10 +17,21 @@
 //     cases have ClosedAt, pending cases have PendingSince.
 //   - Timers is idempotent: applying its Outcome and calling it again at the
 //     same time does nothing; each reminder, SLA warning and SLA breach fires
-//     at most once.
+//     at most once. Every timer fires at the first now >= its due time.
 //
-// Boundaries: a solved case reopens on a reply while now < SolvedAt +
-// ReopenWindow; from that instant on it counts as closed (a reply opens a
-// follow-up case) and Timers closes it. Every timer fires at the first now >=
-// its due time.
+// Decisions where the design is silent:
+//   - A solved case reopens on a reply while now < SolvedAt + ReopenWindow;
+//     from that instant on it counts as closed (a reply opens a follow-up case
+//     and Apply closes it) and Timers closes it.
+//   - Customer mail: a thank-you never opens a follow-up either; a mail with
+//     nothing but commands changes no status; #rating on a solved or closed
+//     case is a survey answer and never reopens; #escalate is judged after the
+//     mail's own effect, so a reply that reopens may escalate.
+//   - Agent mail without text or attachments is no reply: it neither relays
+//     nor starts pending. A public reply on a pending case restarts the
+//     reminders. Of several commands of one kind the last wins; #merge beats
+//     status commands. A severity change moves the due time until the first
+//     response.
+//   - "#word" at the top is a command only for a known name; anything else
+//     ends the command block and stays text (ParseCommands).
 package lifecycle

@@ -240,10 +240,14 @@ func FirstResponseDue(sev Severity, created time.Time, p SLAPolicy) time.Time {
 // severity sev, created at created and due at due, is due soon: when
 // WarnFraction of the time from created to due elapsed, or WarnLead before
 // due, both counted in the target's clock (business time for BusinessTime and
-// NextBusinessDay). It is the zero time when due is.
+// NextBusinessDay). It is the zero time when due is, and due when created
+// is zero or not before due.
 func SLAWarnAt(sev Severity, created, due time.Time, p SLAPolicy) time.Time {
 	if due.IsZero() {
 		return time.Time{}
+	}
+	if created.IsZero() || !created.Before(due) {
+		return due
 	}
 	business := p.Targets[sev].Clock != AroundTheClock
 	total := due.Sub(created)

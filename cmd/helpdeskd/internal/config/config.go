@@ -49,6 +49,13 @@ type Config struct {
 	CaseBudget      int
 	RecipientBudget int
 	SuppressFor     time.Duration
+	Reminders       []time.Duration
+	AutoSolveAfter  time.Duration
+	ThanksKeepOpen  bool
+	BusinessHours   string
+	BusinessDays    string
+	TimeZone        string
+	TimerInterval   time.Duration
 
 	Mailboxes []Mailbox
 	SMTP      SMTP
@@ -245,6 +252,62 @@ func Settings() []Setting {
 			Doc: "how long an address that bounced permanently gets no mail",
 			set: dur(func(c *Config) *time.Duration { return &c.SuppressFor }),
 			get: get(func(c *Config) string { return c.SuppressFor.String() })},
+		{Env: "HELPDESK_REMINDERS", Key: "reminders", Default: "72h,144h",
+			Doc: "reminders to the requester of a pending case, this long after it became pending",
+			set: func(c *Config, _ *Mailbox, v string) error {
+				c.Reminders = nil
+				for _, p := range strings.Split(v, ",") {
+					if p = strings.TrimSpace(p); p == "" {
+						continue
+					}
+					d, err := parseDuration(p)
+					if err != nil {
+						return err
+					}
+					c.Reminders = append(c.Reminders, d)
+				}
+				return nil
+			},
+			get: get(func(c *Config) string {
+				var parts []string
+				for _, d := range c.Reminders {
+					parts = append(parts, d.String())
+				}
+				return strings.Join(parts, ",")
+			})},
+		{Env: "HELPDESK_AUTO_SOLVE_AFTER", Key: "auto_solve_after", Default: "168h",
+			Doc: "a pending case without reply is solved (\"no response\") this long after it became pending",
+			set: dur(func(c *Config) *time.Duration { return &c.AutoSolveAfter }),
+			get: get(func(c *Config) string { return c.AutoSolveAfter.String() })},
+		{Env: "HELPDESK_THANKS_KEEP_SOLVED", Key: "thanks_keep_solved", Default: "on",
+			Doc: "a reply that is only a thank-you does not reopen a solved case",
+			set: func(c *Config, _ *Mailbox, v string) error {
+				b, err := onOff(v)
+				c.ThanksKeepOpen = b
+				return err
+			},
+			get: get(func(c *Config) string {
+				if c.ThanksKeepOpen {
+					return "on"
+				}
+				return "off"
+			})},
+		{Env: "HELPDESK_BUSINESS_HOURS", Key: "business_hours", Default: "09:00-18:00",
+			Doc: "business hours for the S2–S4 first-response targets, in HELPDESK_TIMEZONE",
+			set: str(func(c *Config) *string { return &c.BusinessHours }, checkHours),
+			get: get(func(c *Config) string { return c.BusinessHours })},
+		{Env: "HELPDESK_BUSINESS_DAYS", Key: "business_days", Default: "mon-fri",
+			Doc: "business days: a range such as mon-fri or a list such as mon,tue,thu",
+			set: str(func(c *Config) *string { return &c.BusinessDays }, func(v string) error { _, err := ParseDays(v); return err }),
+			get: get(func(c *Config) string { return c.BusinessDays })},
+		{Env: "HELPDESK_TIMEZONE", Key: "timezone", Default: "UTC",
+			Doc: "time zone of the business hours, e.g. Asia/Seoul",
+			set: str(func(c *Config) *string { return &c.TimeZone }, func(v string) error { _, err := time.LoadLocation(v); return err }),
+			get: get(func(c *Config) string { return c.TimeZone })},
+		{Env: "HELPDESK_TIMER_INTERVAL", Key: "timer_interval", Default: "1m",
+			Doc: "how often the timers (reminders, auto-solve, close, SLA) run",
+			set: dur(func(c *Config) *time.Duration { return &c.TimerInterval }),
+			get: get(func(c *Config) string { return c.TimerInterval.String() })},
 		{Env: "HELPDESK_LOG_LEVEL", Key: "log_level", Default: "info",
 			Doc: "debug, info, warn or error",
 			set: str(func(c *Config) *string { return &c.LogLevel }, oneOf("debug", "info", "warn", "error")),
@@ -507,6 +570,22 @@ func (c *Config) RequireDatabase() error {
 	return nil
 }
 
+// RequireNotify fails unless what rendering and queueing mail needs is set:
+// commands that change cases notify like the daemon does.
+func (c *Config) RequireNotify() error {
+	var errs []error
+	if err := c.RequireDatabase(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.SupportAddress == "" {
+		errs = append(errs, errors.New("HELPDESK_SUPPORT_ADDRESS is not set"))
+	}
+	if c.TokenSecret == "" {
+		errs = append(errs, errors.New("HELPDESK_TOKEN_SECRET is not set"))
+	}
+	return errors.Join(errs...)
+}
+
 // RequireServe fails unless everything the daemon needs is set.
 func (c *Config) RequireServe() error {
 	var errs []error
@@ -700,6 +779,67 @@ func checkHostPort(v string) error {
 		return fmt.Errorf("bad port in %q", v)
 	}
 	return nil
+}
+
+// checkHours accepts "HH:MM-HH:MM".
+func checkHours(v string) error {
+	_, _, err := ParseHours(v)
+	return err
+}
+
+// ParseHours reads "09:00-18:00" into times of day.
+func ParseHours(v string) (open, close time.Duration, err error) {
+	a, b, ok := strings.Cut(v, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("want HH:MM-HH:MM, got %q", v)
+	}
+	parse := func(s string) (time.Duration, error) {
+		t, err := time.Parse("15:04", strings.TrimSpace(s))
+		if err != nil {
+			if strings.TrimSpace(s) == "24:00" {
+				return 24 * time.Hour, nil
+			}
+			return 0, fmt.Errorf("want HH:MM-HH:MM, got %q", v)
+		}
+		return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+	}
+	if open, err = parse(a); err != nil {
+		return 0, 0, err
+	}
+	if close, err = parse(b); err != nil {
+		return 0, 0, err
+	}
+	if close <= open {
+		return 0, 0, fmt.Errorf("closing time must be after opening time in %q", v)
+	}
+	return open, close, nil
+}
+
+// ParseDays reads "mon-fri" or "mon,tue,thu" into a weekday set.
+func ParseDays(v string) ([7]bool, error) {
+	var days [7]bool
+	names := map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+		"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+	for _, part := range strings.Split(strings.ToLower(v), ",") {
+		part = strings.TrimSpace(part)
+		a, b, isRange := strings.Cut(part, "-")
+		from, ok1 := names[strings.TrimSpace(a)]
+		to := from
+		ok2 := true
+		if isRange {
+			to, ok2 = names[strings.TrimSpace(b)]
+		}
+		if !ok1 || !ok2 {
+			return days, fmt.Errorf("want days such as mon-fri or mon,tue,thu, got %q", v)
+		}
+		for d := from; ; d = (d + 1) % 7 {
+			days[d] = true
+			if d == to {
+				break
+			}
+		}
+	}
+	return days, nil
 }
 
 func checkDatabaseURL(v string) error {
