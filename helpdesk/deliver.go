@@ -469,11 +469,19 @@ func (d *delivery) comment(c *Case, sender *User, dec threading.Decision) error 
 	}
 	cmds, rest := lifecycle.ParseCommands(d.replyText)
 	kind := lifecycle.CustomerReply
+	var rejected []lifecycle.CommandResult
 	if IsStaff(sender.Role) {
 		kind = lifecycle.AgentReply
+		if cmds, rejected, err = checkMerges(d.ctx, d.tx, c.ID, cmds); err != nil {
+			return err
+		}
 	}
 	out := lifecycle.Apply(before, lifecycle.Event{Kind: kind, Text: rest, Attachments: len(d.msg.Attachments), Commands: cmds,
 		Sender: sender.LoginEmail}, d.g.cfg.Policy, d.now)
+	out.Commands = append(out.Commands, rejected...)
+	if len(rejected) > 0 && !hasNotice(out.Notices, lifecycle.NoticeCommandResult) {
+		out.Notices = append(out.Notices, lifecycle.Notice{Kind: lifecycle.NoticeCommandResult, To: lifecycle.ToSender})
+	}
 	d.replyText = rest // commands never reach the comment
 	if out.FollowUp {
 		return d.followUp(c, sender, before, out, dec)
@@ -763,4 +771,13 @@ func (d *delivery) dropUnusedBlobs() error {
 		return fmt.Errorf("drop unused blobs: %w", mapErr(err))
 	}
 	return nil
+}
+
+func hasNotice(ns []lifecycle.Notice, kind string) bool {
+	for _, n := range ns {
+		if n.Kind == kind {
+			return true
+		}
+	}
+	return false
 }

@@ -187,8 +187,11 @@ func TestLifecycle_MergeMovesLaterMailToTheTarget(t *testing.T) {
 		t.Fatalf("mail to the merged case landed on #%d, want #%d", r.CaseID, a)
 	}
 	bad := e.ingest(msg("Alice <alice@example.com>", "Re: VPN", "mg-5@example.com", outbox(t, e.s.DB(), a)[1].MessageID, "#merge 999999\nx"))
-	if bad.CaseID != a || e.caseState(a).MergedInto != nil {
-		t.Fatalf("merge into a missing case was applied: %+v", e.caseState(a))
+	if st := e.caseState(a); bad.CaseID != a || st.MergedInto != nil || st.Status == "solved" {
+		t.Fatalf("merge into a missing case was applied: %+v", st)
+	}
+	if ks := strings.Join(kinds(t, e, a), " "); !strings.Contains(ks, "command_result>alice@example.com") {
+		t.Fatalf("the agent is not told the merge was rejected: %s", ks)
 	}
 }
 

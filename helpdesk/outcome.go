@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/helpdesk/helpdesk/helpdesk/lifecycle"
@@ -84,39 +85,62 @@ func resolveAssign(ctx context.Context, q Queryer, id int64, out *lifecycle.Outc
 	return nil
 }
 
-// resolveMerge merges case id into the target lifecycle chose, or rejects it.
+// checkMerges takes out the #merge commands whose target cannot take a
+// merge, before the rules run (a merge solves the case, so a rejected one
+// must not reach them), and returns them as rejected results.
+func checkMerges(ctx context.Context, q Queryer, id int64, cmds []lifecycle.Command) ([]lifecycle.Command, []lifecycle.CommandResult, error) {
+	var keep []lifecycle.Command
+	var rejected []lifecycle.CommandResult
+	for _, c := range cmds {
+		if c.Name != lifecycle.CmdMerge {
+			keep = append(keep, c)
+			continue
+		}
+		why := ""
+		n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(c.Arg), "#"), 10, 64)
+		if err != nil || n <= 0 {
+			keep = append(keep, c) // malformed: the rules reject it with their own words
+			continue
+		}
+		target, err := followMerges(ctx, q, n)
+		var status string
+		if err == nil {
+			err = q.GetContext(ctx, &status, `SELECT status FROM cases WHERE id = $1`, target)
+		}
+		switch {
+		case errors.Is(err, ErrNotFound) || errors.Is(mapErr(err), ErrNotFound):
+			why = fmt.Sprintf("case #%d does not exist", n)
+		case err != nil:
+			return nil, nil, err
+		case target == id:
+			why = "a case cannot be merged into itself"
+		case status == StatusClosed:
+			why = fmt.Sprintf("case #%d is closed", target)
+		}
+		if why != "" {
+			rejected = append(rejected, lifecycle.CommandResult{Command: c, Detail: why})
+			continue
+		}
+		keep = append(keep, c)
+	}
+	return keep, rejected, nil
+}
+
+// resolveMerge records the merge lifecycle decided (its target was checked
+// by checkMerges).
 func resolveMerge(ctx context.Context, q Queryer, id int64, out *lifecycle.Outcome) error {
 	if out.MergeInto == 0 {
 		return nil
 	}
 	target, err := followMerges(ctx, q, out.MergeInto)
-	var status string
-	if err == nil {
-		err = q.GetContext(ctx, &status, `SELECT status FROM cases WHERE id = $1`, target)
-	}
-	why := ""
-	switch {
-	case errors.Is(err, ErrNotFound) || errors.Is(mapErr(err), ErrNotFound):
-		why = fmt.Sprintf("case #%d does not exist", out.MergeInto)
-	case err != nil:
+	if err != nil {
 		return err
-	case target == id:
-		why = "a case cannot be merged into itself"
-	case status == StatusClosed:
-		why = fmt.Sprintf("case #%d is closed", target)
-	}
-	if why != "" {
-		rejectCommand(out, lifecycle.CmdMerge, why)
-		dropAudit(out, "merged")
-		out.MergeInto = 0
-		// Without the merge the case keeps its status.
-		return nil
 	}
 	out.MergeInto = target
+	// Mail threading to the source now lands on the target (followMerges).
 	if _, err := q.ExecContext(ctx, `UPDATE cases SET merged_into = $2 WHERE id = $1`, id, target); err != nil {
 		return fmt.Errorf("merge case %d: %w", id, mapErr(err))
 	}
-	// Mail threading to the source now lands on the target: followMerges.
 	return nil
 }
 

@@ -127,6 +127,11 @@ func (l *Lifecycle) Change(ctx context.Context, id int64, ch CaseChange, actor *
 			return err
 		}
 		state := before
+		cmds, rejected, err := checkMerges(ctx, tx, id, cmds)
+		if err != nil {
+			return err
+		}
+		results = append(results, rejected...)
 		if len(cmds) > 0 {
 			out := lifecycle.Apply(before, lifecycle.Event{Kind: kind, Commands: cmds, Sender: sender}, l.p, now)
 			// The operator sees the results here, not in a mail.

@@ -296,3 +296,70 @@ func TestParse_JSONHasTheParsedViewAndReplyText(t *testing.T) {
 		t.Fatalf("class = %v", out["class"])
 	}
 }
+
+func TestCases_SetMergeEscalateAndTick(t *testing.T) {
+	c := newCLI(t)
+	c.env["HELPDESK_SUPPORT_ADDRESS"] = "support@example.com"
+	c.env["HELPDESK_TOKEN_SECRET"] = strings.Repeat("t", 40)
+	c.env["HELPDESK_MANAGER_ADDRESS"] = "boss@example.com"
+	c.ok("migrate")
+	c.ok("orgs", "add", "Example", "--domain", "example.com")
+	c.ok("orgs", "add", "Acme", "--domain", "acme.example", "--plan", "premium")
+	c.ok("users", "add", "alice@example.com", "--role", "agent", "--org", "Example")
+	c.ok("users", "add", "kim@acme.example", "--org", "Acme")
+
+	ctx := context.Background()
+	s, err := helpdesk.Open(ctx, c.env["HELPDESK_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	kim, _ := helpdesk.UserByAddress(ctx, s.DB(), "kim@acme.example")
+	now := time.Now().UTC()
+	a, _ := helpdesk.CreateCase(ctx, s.DB(), helpdesk.NewCase{Subject: "A", OrgID: kim.OrgID, SubmitterID: kim.ID, Now: now})
+	b, _ := helpdesk.CreateCase(ctx, s.DB(), helpdesk.NewCase{Subject: "B", OrgID: kim.OrgID, SubmitterID: kim.ID, Now: now})
+	status := func(id int64) (st, sev string, assignee *string) {
+		cs, err := helpdesk.GetCase(ctx, s.DB(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs.Status, cs.Severity, cs.Assignee
+	}
+
+	c.ok("cases", "set", itoa(a), "--status", "pending", "--severity", "S2", "--assign", "alice@example.com", "--as", "alice@example.com")
+	if st, sev, who := status(a); st != "pending" || sev != "S2" || who == nil || *who != "alice@example.com" {
+		t.Fatalf("after set: %s %s %v", st, sev, who)
+	}
+	if _, errs, code := c.run("cases", "set", itoa(a), "--assign", "kim@acme.example"); code != 1 || !strings.Contains(errs, "rejected") {
+		t.Fatalf("assigning a customer: exit %d %s", code, errs)
+	}
+	c.ok("cases", "escalate", itoa(a), "--reason", "production down")
+	var n int
+	s.DB().Get(&n, `SELECT count(*) FROM outbox WHERE kind = 'agent_escalation' AND case_id = $1`, a)
+	if n != 1 {
+		t.Fatalf("%d escalation notices to the manager", n)
+	}
+	c.ok("cases", "merge", itoa(b), itoa(a))
+	if cs, _ := helpdesk.GetCase(ctx, s.DB(), b); cs.MergedInto == nil || *cs.MergedInto != a || cs.Status != "solved" {
+		t.Fatalf("after merge: %+v", cs)
+	}
+	if _, _, code := c.run("cases", "merge", itoa(a), "9999"); code != 1 {
+		t.Fatalf("merge into a missing case: exit %d", code)
+	}
+
+	if st, _, _ := status(a); st != "pending" {
+		t.Fatalf("status before the tick: %s", st)
+	}
+	// Four days later the pending case gets its first reminder.
+	out := c.ok("tick", "--now", now.Add(4*24*time.Hour).Format(time.RFC3339))
+	if !strings.Contains(out, "1 case(s) changed") {
+		t.Fatalf("tick: %s", out)
+	}
+	s.DB().Get(&n, `SELECT count(*) FROM outbox WHERE kind = 'pending_reminder' AND case_id = $1`, a)
+	if n != 1 {
+		t.Fatalf("%d reminders after the tick", n)
+	}
+	if out := c.ok("tick", "--now", now.Add(4*24*time.Hour).Format(time.RFC3339)); !strings.Contains(out, "0 case(s) changed") {
+		t.Fatalf("second tick at the same time: %s", out)
+	}
+}
