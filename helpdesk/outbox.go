@@ -85,7 +85,7 @@ func EnqueueMail(ctx context.Context, q Queryer, m OutMail, own []string, b Budg
 	var id int64
 	err = q.GetContext(ctx, &id, `INSERT INTO outbox (message_id, case_id, kind, recipient_id, envelope_from, recipients,
 			subject, data, status, last_error, created_at, next_attempt_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, LEAST($11, now())) RETURNING id`, // due at once, even when queued as of a later time (tick --now)
 		m.MessageID, m.CaseID, m.Kind, m.RecipientID, m.EnvelopeFrom, pq.Array(rcpts), m.Subject, m.Data, status, reason, m.Now)
 	if err != nil {
 		return Enqueued{}, fmt.Errorf("enqueue %s: %w", m.Kind, mapErr(err))

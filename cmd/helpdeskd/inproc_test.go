@@ -289,3 +289,109 @@ func TestServe_OversizedMailIsRecordedAndItsSenderTold(t *testing.T) {
 		t.Fatalf("notice reason %q", s)
 	}
 }
+
+// backdate moves a case's clock: its solved or pending time goes back by d,
+// as if d had passed (the daemon itself runs on the real clock).
+func (d *daemon) backdate(caseID int64, col string, by time.Duration) {
+	d.t.Helper()
+	if _, err := d.store.DB().Exec(`UPDATE cases SET `+col+` = `+col+` - $2::interval WHERE id = $1`, caseID, fmt.Sprintf("%d seconds", int(by.Seconds()))); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+func (d *daemon) caseStatus(id int64) string {
+	var s string
+	if err := d.store.DB().Get(&s, `SELECT status FROM cases WHERE id = $1`, id); err != nil {
+		d.t.Fatal(err)
+	}
+	return s
+}
+
+func TestServe_LifecycleThroughTheMailbox(t *testing.T) {
+	m := startMail(t)
+	d := newDaemon(t, m, nil)
+	c := &cli{t: t, env: d.env}
+	send := func(raw []byte) {
+		t.Helper()
+		if err := m.Deliver("support@example.com", raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inboxLen := func(addr string) int { return len(d.inbox(addr)) }
+
+	send(customerMail("김민수 <minsu@acme.example>", "VPN", "lm-1@acme.example", "", "VPN이 안 됩니다."))
+	waitFor(t, "the acknowledgement", func() bool { return inboxLen("minsu@acme.example") == 1 })
+	ack := d.inbox("minsu@acme.example")[0].Header.Get("Message-Id")
+	waitFor(t, "the agent notice", func() bool { return inboxLen("agents@example.com") == 1 })
+	notice := d.inbox("agents@example.com")[0].Header.Get("Message-Id")
+	var id int64
+	d.store.DB().Get(&id, `SELECT id FROM cases`)
+
+	// Agent reply → pending, relayed.
+	send(customerMail("Alice <alice@example.com>", "Re: VPN", "lm-2@example.com", notice, "Please restart the client."))
+	waitFor(t, "the relayed comment", func() bool { return inboxLen("minsu@acme.example") == 2 })
+	if st := d.caseStatus(id); st != "pending" {
+		t.Fatalf("after the agent reply: %s", st)
+	}
+	// Customer reply → open.
+	send(customerMail("minsu@acme.example", "Re: VPN", "lm-3@acme.example", ack, "Still broken."))
+	waitFor(t, "open again", func() bool { return d.caseStatus(id) == "open" })
+	// #solve → solved, the customer gets the comment with the solved status.
+	send(customerMail("Alice <alice@example.com>", "Re: VPN", "lm-4@example.com", notice, "#solve\nFixed on our side."))
+	waitFor(t, "solved", func() bool { return d.caseStatus(id) == "solved" })
+	waitFor(t, "the solved comment", func() bool { return inboxLen("minsu@acme.example") == 3 })
+	if body := string(mustRaw(t, m, "minsu@acme.example", 2)); strings.Contains(body, "#solve") {
+		t.Fatal("the command reached the customer")
+	}
+	// An out-of-office reply changes nothing and sends nothing.
+	sent := inboxLen("minsu@acme.example") + inboxLen("agents@example.com")
+	send(append([]byte("Auto-Submitted: auto-replied\r\n"), customerMail("minsu@acme.example", "자동 회신: Re: VPN", "lm-5@acme.example", ack, "부재중")...))
+	waitFor(t, "the out-of-office stored", func() bool {
+		var n int
+		d.store.DB().Get(&n, `SELECT count(*) FROM messages WHERE message_id = 'lm-5@acme.example' AND decision = 'stored'`)
+		return n == 1
+	})
+	if st := d.caseStatus(id); st != "solved" || inboxLen("minsu@acme.example")+inboxLen("agents@example.com") != sent {
+		t.Fatalf("out-of-office: status %s, mails %d → %d", st, sent, inboxLen("minsu@acme.example")+inboxLen("agents@example.com"))
+	}
+	// Ten days later a reply reopens.
+	d.backdate(id, "solved_at", 10*24*time.Hour)
+	send(customerMail("minsu@acme.example", "Re: VPN", "lm-6@acme.example", ack, "It broke again."))
+	waitFor(t, "reopened", func() bool { return d.caseStatus(id) == "open" })
+	// Solved again, and forty days later a reply opens a follow-up case.
+	send(customerMail("Alice <alice@example.com>", "Re: VPN", "lm-7@example.com", notice, "#solve\nFixed for good."))
+	waitFor(t, "solved again", func() bool { return d.caseStatus(id) == "solved" })
+	d.backdate(id, "solved_at", 40*24*time.Hour)
+	send(customerMail("minsu@acme.example", "Re: VPN", "lm-8@acme.example", ack, "It is back."))
+	waitFor(t, "the follow-up case", func() bool {
+		var n int
+		d.store.DB().Get(&n, `SELECT count(*) FROM cases WHERE follow_up_of = $1`, id)
+		return n == 1
+	})
+	if st := d.caseStatus(id); st != "closed" {
+		t.Fatalf("old case after 40 days: %s", st)
+	}
+
+	// A pending case left alone: two reminders, then solved for no response (timers run by `tick --now`).
+	var follow int64
+	d.store.DB().Get(&follow, `SELECT id FROM cases WHERE follow_up_of = $1`, id)
+	c.ok("cases", "set", itoa(follow), "--status", "pending")
+	start := time.Now().UTC()
+	before := inboxLen("minsu@acme.example")
+	for _, days := range []int{3, 6, 7} {
+		c.ok("tick", "--now", start.Add(time.Duration(days)*24*time.Hour+time.Minute).Format(time.RFC3339))
+	}
+	waitFor(t, "two reminders and the auto-solve notice", func() bool { return inboxLen("minsu@acme.example") == before+3 })
+	if st := d.caseStatus(follow); st != "solved" {
+		t.Fatalf("after a week of silence: %s", st)
+	}
+}
+
+func mustRaw(t *testing.T, m *devmail.Server, addr string, i int) []byte {
+	t.Helper()
+	raws, err := m.Mailbox(addr, "INBOX")
+	if err != nil || len(raws) <= i {
+		t.Fatalf("mailbox %s: %d messages, %v", addr, len(raws), err)
+	}
+	return raws[i]
+}
