@@ -38,6 +38,15 @@ type delivery struct {
 	tokenCheck, access     string
 }
 
+// link records the case of the inbound message at once, so notifications
+// rendered next put it in their References.
+func (d *delivery) link(caseID int64) error {
+	if _, err := d.tx.ExecContext(d.ctx, `UPDATE messages SET case_id = $2 WHERE id = $1`, d.msgRowID, caseID); err != nil {
+		return fmt.Errorf("link message: %w", mapErr(err))
+	}
+	return nil
+}
+
 func (d *delivery) decide(caseID int64, decision, rule, reason string) {
 	d.caseID, d.decision, d.rule, d.reason = caseID, decision, rule, reason
 }
@@ -273,6 +282,9 @@ func (d *delivery) open(known *User, why string) error {
 		return err
 	}
 	why += "; severity " + string(lc.Severity) + " (" + sevWhy + ")"
+	if err := d.link(caseID); err != nil {
+		return err
+	}
 	for _, c := range customers {
 		if _, err := d.tx.ExecContext(d.ctx, `INSERT INTO case_participants (case_id, user_id, role, created_at) VALUES ($1, $2, 'customer', $3)
 			ON CONFLICT DO NOTHING`, caseID, c.ID, d.now); err != nil {
@@ -483,6 +495,9 @@ func (d *delivery) comment(c *Case, sender *User, dec threading.Decision) error 
 		out.Notices = append(out.Notices, lifecycle.Notice{Kind: lifecycle.NoticeCommandResult, To: lifecycle.ToSender})
 	}
 	d.replyText = rest // commands never reach the comment
+	if err := d.link(c.ID); err != nil {
+		return err
+	}
 	if out.FollowUp {
 		return d.followUp(c, sender, before, out, dec)
 	}
@@ -519,6 +534,9 @@ func (d *delivery) followUp(old *Case, sender *User, before lifecycle.Case, out 
 	id, err := CreateCase(d.ctx, d.tx, NewCase{Subject: old.Subject, Severity: old.Severity, OrgID: old.OrgID, SubmitterID: submitter.ID,
 		FollowUpOf: &old.ID, Mailbox: d.in.Mailbox, Now: d.now, FirstDue: &lc.FirstResponseDue})
 	if err != nil {
+		return err
+	}
+	if err := d.link(id); err != nil {
 		return err
 	}
 	if err := AddEvent(d.ctx, d.tx, NewEvent{CaseID: old.ID, ActorID: &sender.ID, Kind: "follow_up", To: caseLabel(id),

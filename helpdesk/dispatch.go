@@ -62,8 +62,9 @@ func NewDispatcher(s *Store, cfg DispatcherConfig) (*Dispatcher, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 1
 	}
-	def(&cfg.Lease, 5*time.Minute)
-	def(&cfg.SendTimeout, 2*time.Minute)
+	def(&cfg.SendTimeout, time.Minute)
+	// Short leases: after a crash its rows are sent again within about 90s.
+	def(&cfg.Lease, cfg.SendTimeout+30*time.Second)
 	def(&cfg.RetryBase, time.Minute)
 	def(&cfg.RetryMax, 4*time.Hour)
 	def(&cfg.Poll, 30*time.Second)

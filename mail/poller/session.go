@@ -393,6 +393,12 @@ func (s *session) pending(last uint32) ([]meta, error) {
 	set := imap.UIDSet{{Start: imap.UID(last + 1), Stop: 0}} // last+1:*
 	var bufs []*imapclient.FetchMessageBuffer
 	err := s.wd.guard(func() (err error) {
+		// Some servers (Dovecot) announce new mail only at the end of the next
+		// command's response; a NOOP first makes this listing see it now,
+		// not one poll interval later.
+		if err := s.c.Noop().Wait(); err != nil {
+			return err
+		}
 		bufs, err = s.c.Fetch(set, &imap.FetchOptions{
 			UID: true, Flags: true, RFC822Size: true, InternalDate: true,
 		}).Collect()
