@@ -301,3 +301,30 @@ func lastOutOfKind(t testing.TB, e *env, caseID int64, kind string) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestLifecycle_SurveyADayAfterSolvingAndRatingAnswers(t *testing.T) {
+	e := newEnv(t)
+	id := e.ingest(msg("Minsu <minsu@acme.example>", "VPN", "sv-1@acme.example", "", "VPN is down.")).CaseID
+	notice := outbox(t, e.s.DB(), id)[1].MessageID
+	e.ingest(msg("Alice <alice@example.com>", "Re: VPN", "sv-2@example.com", notice, "#solve\nFixed."))
+	surveys := func() int { return count(t, e.s.DB(), `SELECT count(*) FROM outbox WHERE kind = 'survey' AND case_id = $1`, id) }
+	e.clk.Add(23 * time.Hour)
+	e.tick()
+	if surveys() != 0 {
+		t.Fatal("survey sent before a day passed")
+	}
+	e.clk.Add(2 * time.Hour)
+	e.tick()
+	e.tick()
+	if surveys() != 1 {
+		t.Fatalf("%d surveys after a day, want 1", surveys())
+	}
+	survey := lastOutOfKind(t, e, id, "survey")
+	e.ingest(msg("minsu@acme.example", "Re: survey", "sv-3@acme.example", survey, "#rating good\nQuick and friendly."))
+	if c := e.caseState(id); c.Status != "solved" {
+		t.Fatalf("a survey answer reopened the case: %s", c.Status)
+	}
+	if n := count(t, e.s.DB(), `SELECT count(*) FROM case_events WHERE case_id = $1 AND kind = 'survey' AND to_value <> 'sent'`, id); n != 1 {
+		t.Fatalf("%d survey answers recorded", n)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/helpdesk/helpdesk/helpdesk/lifecycle"
+	"github.com/helpdesk/helpdesk/templates"
 )
 
 // Lifecycle runs the case timers (reminders, auto-solve, closing after the
@@ -48,7 +49,10 @@ func (l *Lifecycle) Pass(ctx context.Context, now time.Time) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("timer candidates: %w", mapErr(err))
 	}
-	changed := 0
+	changed, err := l.surveys(ctx, now)
+	if err != nil {
+		return changed, err
+	}
 	for _, id := range ids {
 		if ctx.Err() != nil {
 			return changed, ctx.Err()
@@ -80,6 +84,51 @@ func (l *Lifecycle) timers(ctx context.Context, id int64, now time.Time) (bool, 
 		return carryOut(ctx, tx, l.n, id, before, &out, effects{now: now})
 	})
 	return did, err
+}
+
+// SurveyDelay is how long after solving the satisfaction survey goes out, so
+// that a quick "it works, thanks" comes first and a reopen cancels it.
+const SurveyDelay = 24 * time.Hour
+
+// surveys sends the satisfaction survey for cases solved SurveyDelay ago and
+// still solved (not merged, not for "no response"), once per case.
+func (l *Lifecycle) surveys(ctx context.Context, now time.Time) (int, error) {
+	var ids []int64
+	if err := l.store.db.SelectContext(ctx, &ids, `SELECT id FROM cases WHERE status = 'solved' AND survey_sent_at IS NULL
+		AND merged_into IS NULL AND solved_reason <> $2 AND solved_at <= $1 ORDER BY id`,
+		now.Add(-SurveyDelay), lifecycle.ReasonNoResponse); err != nil {
+		return 0, fmt.Errorf("survey candidates: %w", mapErr(err))
+	}
+	n := 0
+	for _, id := range ids {
+		err := l.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+			res, err := tx.ExecContext(ctx, `UPDATE cases SET survey_sent_at = $2 WHERE id = $1 AND survey_sent_at IS NULL AND status = 'solved'`, id, now)
+			if err != nil {
+				return fmt.Errorf("survey: %w", mapErr(err))
+			}
+			if k, _ := res.RowsAffected(); k == 0 || l.n == nil {
+				return nil // another daemon sent it, or the case changed meanwhile
+			}
+			c, err := GetCase(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			submitter, err := UserByID(ctx, tx, c.SubmitterID)
+			if err != nil {
+				return err
+			}
+			if _, err := l.n.Notify(ctx, tx, Notice{Data: templates.SurveyData{Base: l.n.Base(id, c.Subject, submitter.Name)},
+				To: UserRecipient(submitter), CaseID: id, Now: now}); err != nil {
+				return err
+			}
+			n++
+			return AddEvent(ctx, tx, NewEvent{CaseID: id, Kind: "survey", To: "sent", Now: now})
+		})
+		if err != nil {
+			return n, fmt.Errorf("case %d: %w", id, err)
+		}
+	}
+	return n, nil
 }
 
 // CaseChange is an operator's change to a case (`helpdeskd cases set`).

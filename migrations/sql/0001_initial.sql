@@ -81,6 +81,7 @@ CREATE TABLE cases (
     reminders_sent        integer NOT NULL DEFAULT 0 CHECK (reminders_sent >= 0),
     solved_at             timestamptz,
     solved_reason         text NOT NULL DEFAULT '',
+    survey_sent_at        timestamptz,
     closed_at             timestamptz,
     CHECK (merged_into IS NULL OR merged_into <> id),
     CHECK (follow_up_of IS NULL OR follow_up_of <> id),
