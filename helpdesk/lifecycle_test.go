@@ -307,7 +307,9 @@ func TestLifecycle_SurveyADayAfterSolvingAndRatingAnswers(t *testing.T) {
 	id := e.ingest(msg("Minsu <minsu@acme.example>", "VPN", "sv-1@acme.example", "", "VPN is down.")).CaseID
 	notice := outbox(t, e.s.DB(), id)[1].MessageID
 	e.ingest(msg("Alice <alice@example.com>", "Re: VPN", "sv-2@example.com", notice, "#solve\nFixed."))
-	surveys := func() int { return count(t, e.s.DB(), `SELECT count(*) FROM outbox WHERE kind = 'survey' AND case_id = $1`, id) }
+	surveys := func() int {
+		return count(t, e.s.DB(), `SELECT count(*) FROM outbox WHERE kind = 'survey' AND case_id = $1`, id)
+	}
 	e.clk.Add(23 * time.Hour)
 	e.tick()
 	if surveys() != 0 {
