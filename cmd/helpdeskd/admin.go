@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -485,22 +486,11 @@ func cmdCaseChange(ctx context.Context, e *env, sub string, args []string) error
 	case sub == "set" && ch == (helpdesk.CaseChange{}):
 		return usagef("nothing to change: give --status, --severity or --assign")
 	}
-	c, err := e.config()
-	if err != nil {
-		return err
-	}
-	if err := c.RequireNotify(); err != nil {
-		return err
-	}
-	s, err := e.openStore(ctx)
+	s, lc, _, err := e.openLifecycle(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	_, lc, err := newDomain(c, s, e.logger(c))
-	if err != nil {
-		return err
-	}
 	var actor *helpdesk.User
 	if *as != "" {
 		if actor, err = helpdesk.UserByAddress(ctx, s.DB(), *as); err != nil {
@@ -561,23 +551,12 @@ func cmdTick(ctx context.Context, e *env, args []string) error {
 		}
 		now = t
 	}
-	c, err := e.config()
-	if err != nil {
-		return err
-	}
-	if err := c.RequireNotify(); err != nil {
-		return err
-	}
-	s, err := e.openStore(ctx)
+	s, lc, log, err := e.openLifecycle(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	_, lc, err := newDomain(c, s, e.logger(c))
-	if err != nil {
-		return err
-	}
-	n, ran, err := helpdesk.NewScheduler(s, 0, lc.Pass, func() time.Time { return now }, e.logger(c)).Once(ctx)
+	n, ran, err := helpdesk.NewScheduler(s, 0, lc.Pass, func() time.Time { return now }, log).Once(ctx)
 	if err != nil {
 		return err
 	}
@@ -586,4 +565,27 @@ func cmdTick(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "timers as of %s: %d case(s) changed\n", now.UTC().Format(time.RFC3339), n)
 	return nil
+}
+
+// openLifecycle opens the store and builds the lifecycle for commands that
+// change cases: they notify exactly as the daemon would.
+func (e *env) openLifecycle(ctx context.Context) (*helpdesk.Store, *helpdesk.Lifecycle, *slog.Logger, error) {
+	c, err := e.config()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := c.RequireNotify(); err != nil {
+		return nil, nil, nil, err
+	}
+	s, err := e.openStore(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log := e.logger(c)
+	_, lc, err := newDomain(c, s, log)
+	if err != nil {
+		s.Close()
+		return nil, nil, nil, err
+	}
+	return s, lc, log, nil
 }
