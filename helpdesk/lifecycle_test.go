@@ -330,3 +330,20 @@ func TestLifecycle_SurveyADayAfterSolvingAndRatingAnswers(t *testing.T) {
 		t.Fatalf("%d survey answers recorded", n)
 	}
 }
+
+func TestLifecycle_RawMailIsPurgedAfterItsRetention(t *testing.T) {
+	e := newEnv(t)
+	e.ingest(msg("Minsu <minsu@acme.example>", "VPN", "pr-1@acme.example", "", "VPN is down."))
+	e.tick()
+	if n := count(t, e.s.DB(), `SELECT count(*) FROM raw_chunks`); n == 0 {
+		t.Fatal("raw mail purged before its retention")
+	}
+	e.clk.Add(91 * 24 * time.Hour)
+	e.tick()
+	if n := count(t, e.s.DB(), `SELECT count(*) FROM raw_chunks`); n != 0 {
+		t.Fatalf("%d raw chunks left after the retention", n)
+	}
+	if n := count(t, e.s.DB(), `SELECT count(*) FROM messages WHERE message_id = 'pr-1@acme.example' AND raw_id IS NULL AND decision = 'new_case'`); n != 1 {
+		t.Fatal("the message's record went with its raw mail")
+	}
+}

@@ -49,6 +49,9 @@ func (l *Lifecycle) Pass(ctx context.Context, now time.Time) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("timer candidates: %w", mapErr(err))
 	}
+	if err := purgeRaw(ctx, l.store.db, now); err != nil {
+		return 0, err
+	}
 	changed, err := l.surveys(ctx, now)
 	if err != nil {
 		return changed, err
@@ -84,6 +87,16 @@ func (l *Lifecycle) timers(ctx context.Context, id int64, now time.Time) (bool, 
 		return carryOut(ctx, tx, l.n, id, before, &out, effects{now: now})
 	})
 	return did, err
+}
+
+// purgeRaw deletes raw mail past its retention, a bounded batch per pass;
+// the decisions recorded about the messages stay.
+func purgeRaw(ctx context.Context, q Queryer, now time.Time) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM raw_messages WHERE id IN (
+		SELECT id FROM raw_messages WHERE expires_at < $1 ORDER BY expires_at LIMIT 1000)`, now); err != nil {
+		return fmt.Errorf("purge raw mail: %w", mapErr(err))
+	}
+	return nil
 }
 
 // SurveyDelay is how long after solving the satisfaction survey goes out, so

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"net/mail"
 	"strings"
 	"testing"
@@ -394,4 +397,42 @@ func mustRaw(t *testing.T, m *devmail.Server, addr string, i int) []byte {
 		t.Fatalf("mailbox %s: %d messages, %v", addr, len(raws), err)
 	}
 	return raws[i]
+}
+
+func TestServe_HealthAndMetrics(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	m := startMail(t)
+	d := newDaemon(t, m, map[string]string{"HELPDESK_HTTP_ADDR": addr})
+	m.Deliver("support@example.com", customerMail("jane@acme.example", "Help", "hm-1@acme.example", "", "It broke."))
+	waitFor(t, "the acknowledgement sent", func() bool { return len(d.inbox("jane@acme.example")) == 1 })
+	get := func(path string) string {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	if h := get("/healthz"); !strings.Contains(h, "ok") {
+		t.Fatalf("/healthz: %q", h)
+	}
+	waitFor(t, "both notifications sent", func() bool {
+		return strings.Contains(get("/metrics"), `helpdesk_outbox{status="sent"} 2`)
+	})
+	metrics := get("/metrics")
+	for _, want := range []string{`helpdesk_cases{status="open"} 1`, `helpdesk_inbound_messages{decision="new_case"} 1`,
+		"helpdesk_outbox_oldest_due_seconds 0", "helpdesk_suppressed_addresses 0"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, metrics)
+		}
+	}
 }

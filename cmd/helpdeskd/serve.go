@@ -5,9 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"sort"
 	"sync"
 	"time"
 
@@ -109,7 +111,28 @@ func supervise(ctx context.Context, log *slog.Logger, cs []component) error {
 	return firstErr
 }
 
-// healthServer answers /healthz with 200 when the database answers.
+// writeMetrics prints st in the Prometheus text format.
+func writeMetrics(w io.Writer, st *helpdesk.Stats) {
+	gauge := func(name, help, label string, m map[string]int) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "%s{%s=%q} %d\n", name, label, k, m[k])
+		}
+	}
+	gauge("helpdesk_cases", "Cases by status.", "status", st.CasesByStatus)
+	gauge("helpdesk_outbox", "Outgoing mails by status.", "status", st.OutboxByStatus)
+	gauge("helpdesk_inbound_messages", "Inbound messages by decision.", "decision", st.InboundByDecision)
+	fmt.Fprintf(w, "# HELP helpdesk_outbox_oldest_due_seconds Age of the oldest due, unsent mail.\n# TYPE helpdesk_outbox_oldest_due_seconds gauge\nhelpdesk_outbox_oldest_due_seconds %.0f\n", st.OldestQueuedAge.Seconds())
+	fmt.Fprintf(w, "# HELP helpdesk_suppressed_addresses Addresses suppressed after a permanent bounce.\n# TYPE helpdesk_suppressed_addresses gauge\nhelpdesk_suppressed_addresses %d\n", st.Suppressed)
+}
+
+// healthServer answers /healthz with 200 when the database answers, and
+// /metrics with backlog and volume gauges.
 func healthServer(addr string, s *helpdesk.Store, log *slog.Logger) func(context.Context) error {
 	return func(ctx context.Context) error {
 		mux := http.NewServeMux()
@@ -121,6 +144,16 @@ func healthServer(addr string, s *helpdesk.Store, log *slog.Logger) func(context
 				return
 			}
 			fmt.Fprintln(w, "ok")
+		})
+		mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+			pctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+			defer cancel()
+			st, err := helpdesk.ReadStats(pctx, s.DB(), time.Now())
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+			writeMetrics(w, st)
 		})
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		l, err := net.Listen("tcp", addr)

@@ -214,7 +214,7 @@ func Settings() []Setting {
 			set: str(func(c *Config) *string { return &c.DefaultLocale }, oneOf("en", "ko")),
 			get: get(func(c *Config) string { return c.DefaultLocale })},
 		{Env: "HELPDESK_HTTP_ADDR", Key: "http_addr",
-			Doc: "health listener, e.g. 127.0.0.1:8080 (empty: off)",
+			Doc: "health (/healthz) and metrics (/metrics) listener, e.g. 127.0.0.1:8080 (empty: off)",
 			set: str(func(c *Config) *string { return &c.HTTPAddr }, checkHostPort),
 			get: get(func(c *Config) string { return c.HTTPAddr })},
 		{Env: "HELPDESK_TEMPLATES_DIR", Key: "templates_dir",
