@@ -501,13 +501,15 @@ func (d *delivery) comment(c *Case, sender *User, dec threading.Decision) error 
 	if out.FollowUp {
 		return d.followUp(c, sender, before, out, dec)
 	}
+	decision := DecisionStored // commands only: nothing to keep as a comment
 	switch out.Comment {
 	case lifecycle.PublicComment, lifecycle.InternalComment:
 		if _, err := d.addComment(c.ID, sender, out.Comment == lifecycle.PublicComment); err != nil {
 			return err
 		}
+		decision = DecisionComment
 	}
-	d.decide(c.ID, DecisionComment, dec.Rule, dec.Reason+"; "+out.Reason)
+	d.decide(c.ID, decision, dec.Rule, dec.Reason+"; "+out.Reason)
 	return carryOut(d.ctx, d.tx, d.g.cfg.Notifier, c.ID, before, &out, effects{
 		actor: sender, comment: d.commentData(sender), inReplyTo: d.msg.MessageID, msgRowID: &d.msgRowID, now: d.now,
 		relay: func(c *Case, newStatus string) error { return d.relayToSubmitter(c, sender, newStatus) },

@@ -200,7 +200,13 @@ func TestLifecycle_EscalationAllowedAndRefused(t *testing.T) {
 	mustOrg(t, e.s.DB(), "Basic Co", "basic", "basic.example")
 	premium := e.ingest(msg("Minsu <minsu@acme.example>", "Outage", "es-1@acme.example", "", "All down."))
 	ack := outbox(t, e.s.DB(), premium.CaseID)[0].MessageID
-	e.ingest(msg("minsu@acme.example", "Re: Outage", "es-2@acme.example", ack, "#escalate production is down for 200 users"))
+	comments := count(t, e.s.DB(), `SELECT count(*) FROM comments WHERE case_id = $1`, premium.CaseID)
+	if r := e.ingest(msg("minsu@acme.example", "Re: Outage", "es-2@acme.example", ack, "#escalate production is down for 200 users")); r.Decision != "stored" {
+		t.Errorf("a mail of commands only: decision %q, want stored (no comment)", r.Decision)
+	}
+	if n := count(t, e.s.DB(), `SELECT count(*) FROM comments WHERE case_id = $1`, premium.CaseID); n != comments {
+		t.Errorf("a mail of commands only added %d comments", n-comments)
+	}
 	ks := strings.Join(kinds(t, e, premium.CaseID), " ")
 	for _, want := range []string{"escalation_received>minsu@acme.example", "agent_escalation>boss@example.com"} {
 		if !strings.Contains(ks, want) {
