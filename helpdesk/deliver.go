@@ -702,20 +702,9 @@ func (d *delivery) notifyAgents(caseID int64, data func(templates.Base) template
 	if err != nil {
 		return err
 	}
-	var to Recipient
-	if c.AssigneeID != nil {
-		u, err := UserByID(d.ctx, d.tx, *c.AssigneeID)
-		if err != nil {
-			return err
-		}
-		to = UserRecipient(u)
-	} else if n.cfg.AgentAddress != "" {
-		to = Recipient{Email: n.cfg.AgentAddress}
-		if u, err := UserByAddress(d.ctx, d.tx, n.cfg.AgentAddress); err == nil {
-			to = UserRecipient(u)
-		}
-	} else {
-		return nil
+	to, ok, err := audience(d.ctx, d.tx, n, c, nil, lifecycle.ToAgents, effects{})
+	if err != nil || !ok {
+		return err
 	}
 	_, err = n.Notify(d.ctx, d.tx, Notice{Data: data(n.Base(caseID, c.Subject, to.Name)), To: to, CaseID: caseID,
 		InReplyTo: d.msg.MessageID, Now: d.now})

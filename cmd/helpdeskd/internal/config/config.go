@@ -186,17 +186,8 @@ func Settings() []Setting {
 			get: get(func(c *Config) string { return c.ReopenWindow.String() })},
 		{Env: "HELPDESK_AGENT_AUTH", Key: "agent_auth", Default: "on",
 			Doc: "on: agents' mail acts only when Authentication-Results shows aligned dkim/spf pass; off: trust From",
-			set: func(c *Config, _ *Mailbox, v string) error {
-				b, err := onOff(v)
-				c.AgentAuth = b
-				return err
-			},
-			get: get(func(c *Config) string {
-				if c.AgentAuth {
-					return "on"
-				}
-				return "off"
-			})},
+			set: flagSet(func(c *Config) *bool { return &c.AgentAuth }),
+			get: flagGet(func(c *Config) *bool { return &c.AgentAuth })},
 		{Env: "HELPDESK_AUTHSERV_ID", Key: "authserv_id",
 			Doc: "authserv-id of the receiving server whose Authentication-Results are trusted",
 			set: str(func(c *Config) *string { return &c.AuthServID }, nil),
@@ -281,17 +272,8 @@ func Settings() []Setting {
 			get: get(func(c *Config) string { return c.AutoSolveAfter.String() })},
 		{Env: "HELPDESK_THANKS_KEEP_SOLVED", Key: "thanks_keep_solved", Default: "on",
 			Doc: "a reply that is only a thank-you does not reopen a solved case",
-			set: func(c *Config, _ *Mailbox, v string) error {
-				b, err := onOff(v)
-				c.ThanksKeepOpen = b
-				return err
-			},
-			get: get(func(c *Config) string {
-				if c.ThanksKeepOpen {
-					return "on"
-				}
-				return "off"
-			})},
+			set: flagSet(func(c *Config) *bool { return &c.ThanksKeepOpen }),
+			get: flagGet(func(c *Config) *bool { return &c.ThanksKeepOpen })},
 		{Env: "HELPDESK_BUSINESS_HOURS", Key: "business_hours", Default: "09:00-18:00",
 			Doc: "business hours for the S2–S4 first-response targets, in HELPDESK_TIMEZONE",
 			set: str(func(c *Config) *string { return &c.BusinessHours }, checkHours),
@@ -700,6 +682,23 @@ func intSetting(field func(*Config) *int, lo, hi int) func(*Config, *Mailbox, st
 		}
 		*field(c) = n
 		return nil
+	}
+}
+
+func flagSet(field func(*Config) *bool) func(*Config, *Mailbox, string) error {
+	return func(c *Config, _ *Mailbox, v string) error {
+		b, err := onOff(v)
+		*field(c) = b
+		return err
+	}
+}
+
+func flagGet(field func(*Config) *bool) func(*Config, *Mailbox) string {
+	return func(c *Config, _ *Mailbox) string {
+		if *field(c) {
+			return "on"
+		}
+		return "off"
 	}
 }
 
