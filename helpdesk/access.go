@@ -2,7 +2,9 @@ package helpdesk
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 )
 
 // AccessPolicy tunes who may act on a case besides its submitter and staff.
@@ -17,8 +19,11 @@ type AccessPolicy struct {
 // agents and managers on every case; the submitter; participants recorded on
 // the case (e.g. the customer a reseller wrote for); a contact of the case's
 // org; a plain customer of the case's org on cases a reseller opened for the
-// org (and on every org case when the policy says so); a reseller on cases
-// of a customer org that has granted it access, while the grant lasts.
+// org (and on every org case when the policy says so). A reseller acts on a
+// case of another org only under that org's grant, and only while the grant
+// lasts, on cases filed while it was held: not on the cases an earlier
+// reseller filed, nor, once revoked, on its own. Being the submitter or a
+// participant does not lift that.
 func Access(ctx context.Context, q Queryer, u *User, c *Case, p AccessPolicy) (bool, string, error) {
 	if u == nil {
 		return false, "unknown sender", nil
@@ -28,6 +33,8 @@ func Access(ctx context.Context, q Queryer, u *User, c *Case, p AccessPolicy) (b
 		return false, u.LoginEmail + " is deactivated", nil
 	case IsStaff(u.Role):
 		return true, u.Role, nil
+	case u.Role == RoleReseller && c.OrgID != nil && (u.OrgID == nil || *u.OrgID != *c.OrgID):
+		return resellerAccess(ctx, q, u, c)
 	case u.ID == c.SubmitterID:
 		return true, "submitter", nil
 	}
@@ -58,16 +65,36 @@ func Access(ctx context.Context, q Queryer, u *User, c *Case, p AccessPolicy) (b
 				return true, "customer of the org a reseller opened the case for", nil
 			}
 		}
-	case RoleReseller:
-		if c.OrgID != nil && u.OrgID != nil {
-			ok, err := HasGrant(ctx, q, *c.OrgID, *u.OrgID)
-			if err != nil {
-				return false, "", err
-			}
-			if ok {
-				return true, "reseller with a grant from the case's org", nil
-			}
-		}
 	}
 	return false, fmt.Sprintf("%s (%s) is not allowed on case #%d", u.LoginEmail, u.Role, c.ID), nil
+}
+
+// resellerAccess decides for a reseller on a case of another org: the case's
+// org must hold a grant to the reseller's org now, given before the case was
+// filed. A grant revoked and given again covers only what was filed since.
+func resellerAccess(ctx context.Context, q Queryer, u *User, c *Case) (bool, string, error) {
+	deny := func(why string) (bool, string, error) {
+		return false, fmt.Sprintf("%s (reseller) is not allowed on case #%d: %s", u.LoginEmail, c.ID, why), nil
+	}
+	if u.OrgID == nil {
+		return deny("no org of its own, so no grant")
+	}
+	var g struct {
+		GrantedAt time.Time  `db:"granted_at"`
+		RevokedAt *time.Time `db:"revoked_at"`
+	}
+	err := q.GetContext(ctx, &g, `SELECT granted_at, revoked_at FROM grants WHERE customer_org_id = $1 AND reseller_org_id = $2`,
+		*c.OrgID, *u.OrgID)
+	switch err = mapErr(err); {
+	case errors.Is(err, ErrNotFound):
+		return deny("the case's org has not granted access")
+	case err != nil:
+		return false, "", fmt.Errorf("access: grant: %w", err)
+	case g.RevokedAt != nil:
+		return deny("the case's org revoked its grant on " + g.RevokedAt.UTC().Format(time.DateOnly))
+	case c.CreatedAt.Before(g.GrantedAt):
+		const at = "2006-01-02 15:04 MST"
+		return deny(fmt.Sprintf("the case was filed at %s, before the grant of %s", c.CreatedAt.UTC().Format(at), g.GrantedAt.UTC().Format(at)))
+	}
+	return true, "reseller with a grant from the case's org, held since before the case was filed", nil
 }

@@ -315,7 +315,10 @@ func GetCaseDetail(ctx context.Context, q Queryer, id int64) (*CaseDetail, error
 
 // Why is what was decided about one inbound message, for `helpdeskd why`.
 type Why struct {
-	MessageID   string    `db:"message_id" json:"message_id"`
+	MessageID string `db:"message_id" json:"message_id"`
+	// OriginalID is the Message-ID field as written when it was malformed
+	// and MessageID stands in for it.
+	OriginalID  string    `db:"original_message_id" json:"original_message_id,omitempty"`
 	From        string    `db:"from_address" json:"from"`
 	Subject     string    `db:"subject" json:"subject"`
 	Mailbox     string    `db:"mailbox" json:"mailbox"`
@@ -337,18 +340,21 @@ type Why struct {
 func ExplainMessage(ctx context.Context, q Queryer, messageID string) (*Why, error) {
 	id := strings.Trim(strings.TrimSpace(messageID), "<>")
 	w := &Why{}
-	err := q.GetContext(ctx, w, `SELECT m.message_id, m.from_address, m.subject, m.mailbox, m.created_at, m.class, m.class_reason,
+	err := q.GetContext(ctx, w, `SELECT m.message_id, m.original_message_id, m.from_address, m.subject, m.mailbox, m.created_at, m.class, m.class_reason,
 			m.rule, m.reason, m.token_check, m.sender_access, m.decision, m.case_id, m.raw_id IS NOT NULL AS raw_kept,
 			(SELECT CASE WHEN c.held THEN 'held for review' WHEN c.public THEN 'public comment' ELSE 'internal note' END
 			 FROM comments c WHERE c.message_id = m.id) AS comment
-		FROM messages m WHERE m.message_id = $1 AND m.direction = 'in'`, id)
+		FROM messages m WHERE m.direction = 'in' AND (m.message_id = $1 OR m.id = (SELECT min(o.id) FROM messages o
+			WHERE o.thread_alias = $1 AND o.direction = 'in') OR m.id = (SELECT min(o.id) FROM messages o
+			WHERE o.original_message_id IN ($1, '<' || $1 || '>') AND o.original_message_id <> '' AND o.direction = 'in'))
+		ORDER BY m.message_id = $1 DESC, m.id LIMIT 1`, id)
 	if err != nil {
 		return nil, fmt.Errorf("message <%s>: %w", id, mapErr(err))
 	}
 	w.Events = []Event{}
 	if err := q.SelectContext(ctx, &w.Events, `SELECT e.id, e.kind, u.login_email AS actor, e.from_value, e.to_value, e.reason, e.created_at
 		FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
-		WHERE e.message_id = (SELECT id FROM messages WHERE message_id = $1 AND direction = 'in') ORDER BY e.id`, id); err != nil {
+		WHERE e.message_id = (SELECT id FROM messages WHERE message_id = $1 AND direction = 'in') ORDER BY e.id`, w.MessageID); err != nil {
 		return nil, fmt.Errorf("message <%s> events: %w", id, mapErr(err))
 	}
 	return w, nil

@@ -75,9 +75,11 @@ func (d *delivery) apply() error {
 		}
 	}
 	d.tokenCheck = dec.TokenCheck
+	if handled, err := d.toEnvelopeSender(caseID, dec); handled || err != nil {
+		return err // an automated reply to our envelope sender (bounces.go)
+	}
 	if d.in.Oversized {
-		d.decide(caseID, DecisionOversized, dec.Rule, fmt.Sprintf("%d bytes is over the size limit", d.in.Size))
-		return d.tooLarge(caseID)
+		return d.oversized(caseID, sender, dec) // oversized.go
 	}
 	switch d.class.Class {
 	case threading.ClassBounce:
@@ -92,6 +94,9 @@ func (d *delivery) apply() error {
 	}
 	if caseID > 0 {
 		return d.reply(caseID, sender, dec)
+	}
+	if d.waitForParent(dec) {
+		return nil
 	}
 	return d.open(sender, dec.Reason)
 }
@@ -133,8 +138,12 @@ func (d *delivery) thread(sender *User) (threading.Decision, error) {
 			MessageID string `db:"message_id"`
 			CaseID    int64  `db:"case_id"`
 		}
-		if err := d.tx.SelectContext(d.ctx, &rows, `SELECT DISTINCT ON (message_id) message_id, case_id FROM messages
-			WHERE message_id = ANY($1) AND case_id IS NOT NULL ORDER BY message_id, direction = 'out' DESC`, pq.Array(ids)); err != nil {
+		// A reply names a malformed Message-ID by the stand-in it is known as.
+		if err := d.tx.SelectContext(d.ctx, &rows, `SELECT DISTINCT ON (k) k AS message_id, case_id FROM (
+				SELECT message_id AS k, case_id, direction FROM messages WHERE message_id = ANY($1) AND case_id IS NOT NULL
+				UNION ALL
+				SELECT thread_alias, case_id, direction FROM messages WHERE thread_alias = ANY($1) AND case_id IS NOT NULL) m
+			ORDER BY k, direction = 'out' DESC`, pq.Array(ids)); err != nil {
 			return threading.Decision{}, fmt.Errorf("thread: %w", mapErr(err))
 		}
 		in.Known = make(map[string]int64, len(rows))
@@ -241,6 +250,9 @@ func (d *delivery) admit(known *User) (*User, templates.RefusalReason, error) {
 
 // open starts a new case for a human mail that threads nowhere.
 func (d *delivery) open(known *User, why string) error {
+	if held, err := d.throttled(); held || err != nil {
+		return err // over the per-sender limit (loops.go)
+	}
 	sender, refusal, err := d.admit(known)
 	if err != nil {
 		return err
@@ -299,7 +311,13 @@ func (d *delivery) open(known *User, why string) error {
 	if n == nil {
 		return nil
 	}
-	if _, err := n.Notify(d.ctx, d.tx, Notice{
+	loop, answers, err := d.answersOurMail() // loops.go
+	if err != nil {
+		return err
+	}
+	if answers {
+		d.reason += "; not acknowledged: " + loop
+	} else if _, err := n.Notify(d.ctx, d.tx, Notice{
 		Data: templates.CaseReceivedData{Base: n.Base(caseID, subject, sender.Name), Severity: string(lc.Severity), FirstResponseDue: lc.FirstResponseDue},
 		To:   UserRecipient(sender), CaseID: caseID, InReplyTo: d.msg.MessageID, AutoReplied: true, Now: d.now,
 	}); err != nil {
@@ -428,7 +446,7 @@ func (d *delivery) reply(caseID int64, known *User, dec threading.Decision) erro
 		return err
 	}
 	if ok && IsStaff(known.Role) && d.g.cfg.AgentAuth {
-		res := threading.Authenticated(d.msg.Header["Authentication-Results"], d.g.cfg.AuthServID, domainOf(d.msg.From.Canonical()))
+		res := borderAuth(d.msg, d.g.cfg)
 		if !res.Pass {
 			ok, why = false, "unauthenticated mail from "+known.Role+" "+known.LoginEmail+": "+res.Reason
 		} else {
@@ -708,60 +726,6 @@ func (d *delivery) notifyAgents(caseID int64, data func(templates.Base) template
 	}
 	_, err = n.Notify(d.ctx, d.tx, Notice{Data: data(n.Base(caseID, c.Subject, to.Name)), To: to, CaseID: caseID,
 		InReplyTo: d.msg.MessageID, Now: d.now})
-	return err
-}
-
-// bounce suppresses a permanently failed recipient and records it on the
-// case of the mail that bounced.
-func (d *delivery) bounce(caseID int64, rule, reason string) error {
-	b := d.class.Bounce
-	if b != nil && b.OriginalMessageID != "" && caseID == 0 {
-		var c *int64
-		err := d.tx.GetContext(d.ctx, &c, `SELECT case_id FROM messages WHERE message_id = $1 AND direction = 'out'`, b.OriginalMessageID)
-		if err == nil && c != nil {
-			caseID, rule, reason = *c, "bounce-original", "bounced mail <"+b.OriginalMessageID+">"
-		} else if err != nil && !errors.Is(mapErr(err), ErrNotFound) {
-			return fmt.Errorf("bounce: %w", mapErr(err))
-		}
-	}
-	d.decide(caseID, DecisionStored, rule, reason+"; "+d.class.Reason)
-	if b == nil || !b.Permanent || b.Recipient == "" {
-		return nil
-	}
-	addr, err := CanonicalAddress(b.Recipient)
-	if err != nil {
-		return nil // an unusable address in a bounce is nothing to suppress
-	}
-	until := d.now.Add(d.g.cfg.SuppressFor)
-	if _, err := d.tx.ExecContext(d.ctx, `INSERT INTO suppressions (address, reason, status_code, case_id, message_id, created_at, suppressed_until)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (address) DO UPDATE SET reason = $2, status_code = $3, case_id = coalesce($4, suppressions.case_id),
-			message_id = $5, suppressed_until = greatest(suppressions.suppressed_until, $7)`,
-		addr, truncateText(b.Diagnostic, 1000), b.Status, nullID(caseID), d.msgRowID, d.now, until); err != nil {
-		return fmt.Errorf("suppress %s: %w", addr, mapErr(err))
-	}
-	d.reason += "; " + addr + " suppressed until " + until.UTC().Format(time.RFC3339)
-	if caseID > 0 {
-		return AddEvent(d.ctx, d.tx, NewEvent{CaseID: caseID, Kind: "suppressed", To: addr,
-			Reason: strings.TrimSpace(b.Status + " " + b.Diagnostic), MessageID: &d.msgRowID, Now: d.now})
-	}
-	return nil
-}
-
-// tooLarge tells a human sender once that their mail was too large.
-func (d *delivery) tooLarge(caseID int64) error {
-	n := d.g.cfg.Notifier
-	if n == nil || d.class.Class != threading.ClassHuman || d.msg.From.Canonical() == "" {
-		return nil
-	}
-	to := Recipient{Email: d.msg.From.Canonical(), Name: d.msg.From.Name}
-	if u, err := UserByAddress(d.ctx, d.tx, to.Email); err == nil {
-		to = UserRecipient(u)
-	}
-	_, err := n.Notify(d.ctx, d.tx, Notice{
-		Data: templates.TooLargeData{Base: n.Base(caseID, d.msg.Subject, to.Name), Size: d.in.Size, Limit: d.g.cfg.MaxAttachment},
-		To:   to, CaseID: caseID, InReplyTo: d.msg.MessageID, AutoReplied: true, Now: d.now,
-	})
 	return err
 }
 

@@ -38,6 +38,9 @@ type DispatcherConfig struct {
 	Now         func() time.Time           // clock (default time.Now)
 	Logger      *slog.Logger               // default slog.Default()
 	Rand        func() float64             // jitter source in [0,1) (default math/rand)
+	// SuppressFor is how long a recipient the relay refused permanently at
+	// RCPT gets no mail (default 30 days).
+	SuppressFor time.Duration
 }
 
 // Dispatcher sends the outbox. Several dispatchers (in one or many daemons)
@@ -68,6 +71,7 @@ func NewDispatcher(s *Store, cfg DispatcherConfig) (*Dispatcher, error) {
 	def(&cfg.RetryBase, time.Minute)
 	def(&cfg.RetryMax, 4*time.Hour)
 	def(&cfg.Poll, 30*time.Second)
+	def(&cfg.SuppressFor, 30*24*time.Hour)
 	if cfg.SendTimeout >= cfg.Lease {
 		return nil, fmt.Errorf("dispatcher: send timeout %s must be shorter than the lease %s", cfg.SendTimeout, cfg.Lease)
 	}
@@ -227,6 +231,12 @@ func (d *Dispatcher) deliver(ctx context.Context, owner string, sender MailSende
 	case d.cfg.IsPermanent(err):
 		d.log.Warn("mail rejected permanently", "outbox_id", c.ID, "message_id", c.MessageID, "err", err)
 		mark = func() error { return MarkFailed(bg, d.store.db, c.ID, owner, err.Error()) }
+		if rejected := permanentRejections(err); len(rejected) > 0 {
+			// A 5xx at RCPT is a verified permanent failure: suppress (bounces.go).
+			mark = func() error {
+				return markRejected(bg, d.store, c, owner, err.Error(), rejected, now, d.cfg.SuppressFor)
+			}
+		}
 	case c.Attempts >= d.cfg.MaxAttempts:
 		d.log.Warn("mail failed too often; giving up", "outbox_id", c.ID, "attempts", c.Attempts, "err", err)
 		mark = func() error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -46,8 +47,19 @@ type IngestConfig struct {
 	RawRetention    time.Duration // default 90 days
 	SuppressFor     time.Duration // how long a permanently bounced address gets no mail (default 30 days)
 	MaxAttachment   int64         // stored bytes per attachment (default 50 MiB)
-	Notifier        *Notifier     // nil: no notifications
-	Tokens          *threading.Tokens
+	// MaxMessageSize is the poller's fetch limit, quoted to the sender of a
+	// larger mail (default DefaultMaxMessageSize).
+	MaxMessageSize int64
+	// SenderCaseLimit is how many new cases one sender opens per hour; more
+	// mail is stored as throttled, unanswered, and agents get one digest
+	// (default 5; negative: no limit). See loops.go.
+	SenderCaseLimit int
+	// LoopWindow: a new case from an address we sent an automated mail to
+	// within this time is not acknowledged when it quotes that mail (default
+	// 10m; negative: off).
+	LoopWindow time.Duration
+	Notifier   *Notifier // nil: no notifications
+	Tokens     *threading.Tokens
 	// UnknownSenders: "open" (anyone may open a case; a customer user is
 	// created), "domain" (only addresses of known org domains) or
 	// "registered" (only known users). Default open.
@@ -58,9 +70,19 @@ type IngestConfig struct {
 	StrangerNewCase bool
 	// AgentAuth: staff mail acts only when Authentication-Results from
 	// AuthServID show an aligned dkim or spf pass; otherwise it is held.
-	AgentAuth    bool
-	AuthServID   string
+	AgentAuth  bool
+	AuthServID string
+	// TrustedHops is how many Received fields sit above the border's
+	// Authentication-Results (threading.Border); the zero value, the
+	// strictest, trusts only fields above every Received field.
+	TrustedHops  int
 	RefusalEvery time.Duration // at most one refusal per address in this time (default 24h)
+	// MaxAttempts is how many temporary failures of one message are
+	// retried before it is set aside as failed (default 5; negative: never).
+	MaxAttempts int
+	// ParentWait is how long a reply whose parent we have not seen waits
+	// for it before it opens a case (default 2m; negative: no waiting).
+	ParentWait time.Duration
 	// Policy is the case lifecycle (reopen window, reminders, SLA); zero
 	// value: lifecycle.DefaultPolicy().
 	Policy lifecycle.Policy
@@ -92,6 +114,15 @@ func NewIngester(s *Store, cfg IngestConfig) (*Ingester, error) {
 	if cfg.SuppressFor <= 0 {
 		cfg.SuppressFor = 30 * 24 * time.Hour
 	}
+	if cfg.MaxMessageSize <= 0 {
+		cfg.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if cfg.SenderCaseLimit == 0 {
+		cfg.SenderCaseLimit = 5
+	}
+	if cfg.LoopWindow == 0 {
+		cfg.LoopWindow = 10 * time.Minute
+	}
 	switch cfg.UnknownSenders {
 	case "":
 		cfg.UnknownSenders = "open"
@@ -107,6 +138,12 @@ func NewIngester(s *Store, cfg IngestConfig) (*Ingester, error) {
 	}
 	if cfg.RefusalEvery <= 0 {
 		cfg.RefusalEvery = 24 * time.Hour
+	}
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = 5
+	}
+	if cfg.ParentWait == 0 {
+		cfg.ParentWait = 2 * time.Minute
 	}
 	if cfg.MaxAttachment == 0 {
 		cfg.MaxAttachment = mail.DefaultMaxAttachmentBytes
@@ -129,6 +166,9 @@ type Inbound struct {
 	Size        int64 // as the server reports it
 	Oversized   bool  // Body holds only the header
 	Body        io.Reader
+
+	replay bool // stored mail run again: the mailbox position stays
+	final  bool // decided for good: no more waiting for a parent
 }
 
 // Result says what ingest did with a message.
@@ -181,7 +221,7 @@ func (g *Ingester) ResetCursor(ctx context.Context, mailbox string, uidValidity 
 }
 
 func advanceCursor(ctx context.Context, q Queryer, in Inbound) error {
-	if in.Mailbox == "" {
+	if in.Mailbox == "" || in.replay {
 		return nil // reprocessing: no mailbox position
 	}
 	_, err := q.ExecContext(ctx, `INSERT INTO mailbox_cursors (mailbox, uid_validity, last_uid, updated_at)
@@ -205,21 +245,124 @@ func (g *Ingester) Fail(ctx context.Context, in Inbound, cause error) error {
 		if err != nil {
 			return fmt.Errorf("record failed message: %w", mapErr(err))
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_attempts WHERE mailbox = $1 AND uid_validity = $2 AND uid = $3`,
+			in.Mailbox, int64(in.UIDValidity), int64(in.UID)); err != nil {
+			return fmt.Errorf("record failed message: %w", mapErr(err))
+		}
 		return advanceCursor(ctx, tx, in)
 	})
 }
 
 // Ingest stores, threads and applies one message in one transaction.
-// A temporary failure (database down, broken connection) returns an error
-// and changes nothing; IsPermanent(err) says the message can never be
-// ingested.
-func (g *Ingester) Ingest(ctx context.Context, in Inbound) (res Result, err error) {
+//
+// Every failure is either temporary (the database or the mailbox connection
+// went away, a serialization failure, a race with another daemon) or
+// permanent (anything about the message itself): IsPermanent(err) says the
+// message can never be ingested and must be set aside. A temporary failure
+// changes nothing and is counted per message; once one message has failed
+// MaxAttempts times it is reported as permanent too, so no message can hold
+// the mailbox, whatever made it fail. A failure while the database cannot
+// even record the attempt is not counted: an outage poisons nothing.
+func (g *Ingester) Ingest(ctx context.Context, in Inbound) (Result, error) {
+	res, err := g.ingestOnce(ctx, in)
+	if err == nil || IsPermanent(err) {
+		return res, err
+	}
+	if !Temporary(err) {
+		return res, fmt.Errorf("%w: %w", ErrPermanent, err)
+	}
+	if in.Mailbox == "" || g.cfg.MaxAttempts <= 0 || ctx.Err() != nil {
+		return res, err
+	}
+	n, rerr := g.recordAttempt(ctx, in, err)
+	if rerr != nil {
+		g.log.Warn("ingest failed; the attempt could not be counted", "mailbox", in.Mailbox, "uid", in.UID, "err", err, "count_err", rerr)
+		return res, err
+	}
+	if n >= g.cfg.MaxAttempts {
+		return res, fmt.Errorf("%w: gave up after %d attempts: %w", ErrPermanent, n, err)
+	}
+	g.log.Warn("ingest failed temporarily; will retry", "mailbox", in.Mailbox, "uid", in.UID, "attempt", n, "max_attempts", g.cfg.MaxAttempts, "err", err)
+	return res, fmt.Errorf("attempt %d of %d: %w", n, g.cfg.MaxAttempts, err)
+}
+
+// Temporary reports whether err may go away by itself: the database or a
+// connection is unavailable, a transaction lost a race (serialization
+// failure, deadlock, a unique key another daemon took first), the mailbox
+// stream broke, or ctx ended. Everything else is about the message.
+func Temporary(err error) bool {
+	if err == nil {
+		return false
+	}
+	var se *sourceError
+	if errors.As(err, &se) || errors.Is(err, ErrUnavailable) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrConflict) {
+		return true
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code.Class() {
+		case "08", "40", "53", "55", "57", "58", "XX":
+			// connection, transaction rollback, resources, lock not
+			// available, operator intervention, system and internal errors
+			return true
+		}
+		return false
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr)
+}
+
+// sourceError is a failure reading the mail itself from the mailbox (a
+// broken connection), as opposed to a failure handling what was read.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return "reading the mail: " + e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
+type sourceReader struct{ r io.Reader }
+
+func (s sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &sourceError{err}
+	}
+	return n, err
+}
+
+// recordAttempt counts a failed attempt at in and returns how many there
+// were. It runs outside the failed transaction.
+func (g *Ingester) recordAttempt(ctx context.Context, in Inbound, cause error) (int, error) {
+	var n int
+	err := g.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+		now := g.cfg.Now()
+		if err := tx.GetContext(ctx, &n, `INSERT INTO inbound_attempts (mailbox, uid_validity, uid, attempts, last_error, first_at, last_at)
+			VALUES ($1, $2, $3, 1, $4, $5, $5)
+			ON CONFLICT (mailbox, uid_validity, uid) DO UPDATE SET attempts = inbound_attempts.attempts + 1, last_error = $4, last_at = $5
+			RETURNING attempts`, in.Mailbox, int64(in.UIDValidity), int64(in.UID), truncateText(cause.Error(), 2000), now); err != nil {
+			return fmt.Errorf("count attempt: %w", mapErr(err))
+		}
+		// Attempts at messages committed since are of no use any more.
+		_, err := tx.ExecContext(ctx, `DELETE FROM inbound_attempts a USING mailbox_cursors c
+			WHERE a.mailbox = c.mailbox AND (a.uid_validity <> c.uid_validity OR a.uid <= c.last_uid)`)
+		if err != nil {
+			return fmt.Errorf("purge attempts: %w", mapErr(err))
+		}
+		return nil
+	})
+	return n, err
+}
+
+func (g *Ingester) ingestOnce(ctx context.Context, in Inbound) (res Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			g.log.Error("ingest panicked", "mailbox", in.Mailbox, "uid", in.UID, "panic", p, "stack", string(debug.Stack()))
 			err = fmt.Errorf("%w: panic: %v", ErrPermanent, p)
 		}
 	}()
+	if in.Body != nil {
+		in.Body = sourceReader{in.Body}
+	}
 	now := g.cfg.Now()
 	err = g.store.WithTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
@@ -286,11 +429,13 @@ func (g *Ingester) ingest(ctx context.Context, tx *sqlx.Tx, in Inbound, now time
 		}
 	}
 	err = tx.GetContext(ctx, &msgRowID, `INSERT INTO messages (message_id, direction, mailbox, uid_validity, uid, from_address,
-			subject, in_reply_to, refs, class, class_reason, size, received_at, raw_id, thread_index_root, created_at)
-		VALUES ($1, 'in', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $12)
+			subject, in_reply_to, refs, class, class_reason, size, received_at, raw_id, thread_index_root, created_at, original_message_id,
+			thread_alias)
+		VALUES ($1, 'in', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $12, $15, $16)
 		ON CONFLICT (message_id, direction) DO NOTHING RETURNING id`,
 		msg.MessageID, in.Mailbox, int64(in.UIDValidity), int64(in.UID), msg.From.Canonical(), truncateText(msg.Subject, 1000),
-		strings.Join(msg.InReplyTo, " "), pq.Array(msg.References), string(class.Class), class.Reason, max(raw.size, in.Size), now, rawID, tiRoot)
+		strings.Join(msg.InReplyTo, " "), pq.Array(msg.References), string(class.Class), class.Reason, max(raw.size, in.Size), now, rawID, tiRoot,
+		msg.OriginalMessageID, msg.MessageIDAlias)
 	if errors.Is(mapErr(err), ErrNotFound) {
 		return res, errDuplicate
 	}
@@ -324,15 +469,28 @@ func (g *Ingester) ingest(ctx context.Context, tx *sqlx.Tx, in Inbound, now time
 // Messages that became a case or a comment are refused: running them again
 // would apply them twice.
 func (g *Ingester) Reprocess(ctx context.Context, messageID string) (Result, error) {
+	return g.reprocess(ctx, messageID, false)
+}
+
+// reprocess runs a stored message again in one transaction. onlyWaiting
+// takes a mail that waits for its parent and decides it for good; it returns
+// errNotWaiting when the mail was decided meanwhile.
+func (g *Ingester) reprocess(ctx context.Context, messageID string, onlyWaiting bool) (Result, error) {
 	var res Result
 	err := g.store.WithTx(ctx, func(tx *sqlx.Tx) error {
 		var m struct {
-			ID       int64  `db:"id"`
-			Decision string `db:"decision"`
-			RawID    *int64 `db:"raw_id"`
+			ID          int64   `db:"id"`
+			Decision    string  `db:"decision"`
+			RawID       *int64  `db:"raw_id"`
+			Mailbox     string  `db:"mailbox"`
+			UIDValidity *uint32 `db:"uid_validity"`
+			UID         *uint32 `db:"uid"`
 		}
-		err := tx.GetContext(ctx, &m, `SELECT id, decision, raw_id FROM messages WHERE message_id = $1 AND direction = 'in' FOR UPDATE`,
-			strings.Trim(messageID, "<> "))
+		err := tx.GetContext(ctx, &m, `SELECT id, decision, raw_id, mailbox, uid_validity, uid FROM messages
+			WHERE message_id = $1 AND direction = 'in' FOR UPDATE`, strings.Trim(messageID, "<> "))
+		if onlyWaiting && (errors.Is(mapErr(err), ErrNotFound) || err == nil && m.Decision != DecisionWaiting) {
+			return errNotWaiting
+		}
 		if err != nil {
 			return fmt.Errorf("message <%s>: %w", messageID, mapErr(err))
 		}
@@ -364,7 +522,11 @@ func (g *Ingester) Reprocess(ctx context.Context, messageID string) (Result, err
 		if _, err := tx.ExecContext(ctx, `DELETE FROM raw_messages WHERE id = $1`, *m.RawID); err != nil {
 			return fmt.Errorf("reprocess: %w", mapErr(err))
 		}
-		res, err = g.ingest(ctx, tx, Inbound{Body: io.MultiReader(readers...)}, g.cfg.Now())
+		in := Inbound{Mailbox: m.Mailbox, Body: io.MultiReader(readers...), replay: true, final: onlyWaiting}
+		if m.UIDValidity != nil && m.UID != nil {
+			in.UIDValidity, in.UID = *m.UIDValidity, *m.UID
+		}
+		res, err = g.ingest(ctx, tx, in, g.cfg.Now())
 		return err
 	})
 	return res, err

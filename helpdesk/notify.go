@@ -28,6 +28,11 @@ type NotifierConfig struct {
 	// AttachLimit is the largest total size of attachments relayed with a
 	// comment; above it they are listed by name and size (default 10 MiB).
 	AttachLimit int64
+	// PlainEnvelope sends with the support address itself as envelope
+	// sender instead of a signed VERP address (support+bounce-…@domain),
+	// for relays that refuse plus addresses in MAIL FROM. Bounces then
+	// verify only by the Message-ID they name.
+	PlainEnvelope bool
 }
 
 // Notifier renders notifications and queues them in the caller's transaction.
@@ -157,9 +162,19 @@ func (n *Notifier) Notify(ctx context.Context, q Queryer, nt Notice) (Enqueued, 
 	if nt.CaseID > 0 {
 		caseID = &nt.CaseID
 	}
+	// Bounces and vacation replies go to the envelope sender: a VERP
+	// address naming this row tells them apart from mail people write.
+	var outboxID int64
+	envelope := n.cfg.SupportAddress
+	if !n.cfg.PlainEnvelope {
+		if outboxID, err = ReserveOutboxID(ctx, q); err != nil {
+			return Enqueued{}, err
+		}
+		envelope = n.cfg.Tokens.BounceAddress(n.cfg.SupportAddress, outboxID)
+	}
 	return EnqueueMail(ctx, q, OutMail{
-		MessageID: msgID, CaseID: caseID, Kind: string(nt.Data.Kind()), RecipientID: nt.To.UserID,
-		EnvelopeFrom: n.cfg.SupportAddress, Recipients: []string{nt.To.Email}, Subject: r.Subject, Data: data, Now: nt.Now,
+		ID: outboxID, MessageID: msgID, CaseID: caseID, Kind: string(nt.Data.Kind()), RecipientID: nt.To.UserID,
+		EnvelopeFrom: envelope, Recipients: []string{nt.To.Email}, Subject: r.Subject, Data: data, Now: nt.Now,
 		Staff: nt.To.Staff || strings.EqualFold(nt.To.Email, n.cfg.AgentAddress) || strings.EqualFold(nt.To.Email, n.cfg.ManagerAddress),
 	}, n.cfg.Own, n.cfg.Budget)
 }

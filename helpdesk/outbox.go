@@ -25,6 +25,9 @@ const outboxChannel = "helpdesk_outbox"
 // OutMail is a rendered mail to queue. Data is the complete RFC 5322 message,
 // whose Message-ID header must be MessageID.
 type OutMail struct {
+	// ID is the outbox row id reserved with ReserveOutboxID (its envelope
+	// sender names it); 0: assigned when the row is inserted.
+	ID           int64
 	MessageID    string // without angle brackets; chosen before sending, stable across retries
 	CaseID       *int64
 	Kind         string // what notification this is, e.g. "case_received"
@@ -44,7 +47,11 @@ type OutMail struct {
 type Budget struct {
 	PerCase      int // per case per Window
 	PerRecipient int // per recipient per Window
-	Window       time.Duration
+	// PerStaff limits mail to one of our own addresses (an agent, the agent
+	// address, the duty manager) per Window: agent notices of a flood of
+	// junk mail stop too.
+	PerStaff int
+	Window   time.Duration
 }
 
 // Enqueued says what happened to a queued mail.
@@ -83,10 +90,11 @@ func EnqueueMail(ctx context.Context, q Queryer, m OutMail, own []string, b Budg
 		return Enqueued{}, err
 	}
 	var id int64
-	err = q.GetContext(ctx, &id, `INSERT INTO outbox (message_id, case_id, kind, recipient_id, envelope_from, recipients,
+	err = q.GetContext(ctx, &id, `INSERT INTO outbox (id, message_id, case_id, kind, recipient_id, envelope_from, recipients,
 			subject, data, status, last_error, created_at, next_attempt_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, LEAST($11, now())) RETURNING id`, // due at once, even when queued as of a later time (tick --now)
-		m.MessageID, m.CaseID, m.Kind, m.RecipientID, m.EnvelopeFrom, pq.Array(rcpts), m.Subject, m.Data, status, reason, m.Now)
+		VALUES (coalesce($12, nextval(pg_get_serial_sequence('outbox', 'id'))), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+			LEAST($11, now())) RETURNING id`, // due at once, even when queued as of a later time (tick --now)
+		m.MessageID, m.CaseID, m.Kind, m.RecipientID, m.EnvelopeFrom, pq.Array(rcpts), m.Subject, m.Data, status, reason, m.Now, nullID(m.ID))
 	if err != nil {
 		return Enqueued{}, fmt.Errorf("enqueue %s: %w", m.Kind, mapErr(err))
 	}
@@ -133,6 +141,17 @@ func outboxVerdict(ctx context.Context, q Queryer, m OutMail, rcpts, own []strin
 			return OutboxSuppressed, fmt.Sprintf("case budget: %d mails in %s", n, b.Window), nil
 		}
 	}
+	if b.PerStaff > 0 && m.Staff {
+		var n int
+		if err := q.GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM outbox
+			WHERE recipients && $1 AND created_at > $2 AND status <> 'suppressed' LIMIT $3) x`,
+			pq.Array(rcpts), since, b.PerStaff); err != nil {
+			return "", "", fmt.Errorf("staff budget: %w", mapErr(err))
+		}
+		if n >= b.PerStaff {
+			return OutboxSuppressed, fmt.Sprintf("staff budget: %d mails in %s", n, b.Window), nil
+		}
+	}
 	if b.PerRecipient > 0 && !m.Staff {
 		var n int
 		if err := q.GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM outbox
@@ -145,6 +164,16 @@ func outboxVerdict(ctx context.Context, q Queryer, m OutMail, rcpts, own []strin
 		}
 	}
 	return OutboxQueued, "", nil
+}
+
+// ReserveOutboxID takes the id of an outbox row before the row is written,
+// so that the mail's envelope sender can name it (see threading.SignBounce).
+func ReserveOutboxID(ctx context.Context, q Queryer) (int64, error) {
+	var id int64
+	if err := q.GetContext(ctx, &id, `SELECT nextval(pg_get_serial_sequence('outbox', 'id'))`); err != nil {
+		return 0, fmt.Errorf("reserve outbox id: %w", mapErr(err))
+	}
+	return id, nil
 }
 
 // Claimed is an outbox row leased to one sender.

@@ -24,7 +24,8 @@ type relay struct {
 	failWith *smtp.SMTPError // returned at DATA while set
 	failLeft int             // how many more DATA commands fail (-1: all)
 	discard  bool
-	got      chan string // Message-IDs, if set
+	got      chan string                // Message-IDs, if set
+	rcptFail map[string]*smtp.SMTPError // recipients refused at RCPT
 }
 
 func newRelay(t testing.TB) *relay {
@@ -52,6 +53,16 @@ func (r *relay) fail(e *smtp.SMTPError, times int) {
 	r.failWith, r.failLeft = e, times
 }
 
+// refuse makes RCPT TO:<addr> fail with e.
+func (r *relay) refuse(addr string, e *smtp.SMTPError) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.rcptFail == nil {
+		r.rcptFail = map[string]*smtp.SMTPError{}
+	}
+	r.rcptFail[strings.ToLower(addr)] = e
+}
+
 func (r *relay) counts() (map[string]int, int, int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -72,9 +83,16 @@ func (r *relay) NewSession(*smtp.Conn) (smtp.Session, error) {
 type relaySession struct{ r *relay }
 
 func (s *relaySession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *relaySession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s *relaySession) Reset()                               {}
-func (s *relaySession) Logout() error                        { return nil }
+func (s *relaySession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.r.mu.Lock()
+	defer s.r.mu.Unlock()
+	if e := s.r.rcptFail[strings.ToLower(to)]; e != nil {
+		return e
+	}
+	return nil
+}
+func (s *relaySession) Reset()        {}
+func (s *relaySession) Logout() error { return nil }
 
 func (s *relaySession) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	gomail "github.com/emersion/go-message/mail"
 
@@ -19,6 +21,7 @@ func htmlToText(html string) string { return htmltext.Convert(html) }
 func (p *parser) envelope(h header) {
 	m := p.msg
 	m.Header = h.safeMap()
+	m.Trace = traceFields(h)
 
 	if from := p.addresses(h, "From"); len(from) > 0 {
 		m.From = from[0]
@@ -36,7 +39,7 @@ func (p *parser) envelope(h header) {
 	m.ReplyTo = p.addresses(h, "Reply-To")
 	m.DeliveredTo = p.addresses(h, "Delivered-To")
 	m.XOriginalTo = p.addresses(h, "X-Original-To")
-	m.Subject = decodeWords(h.get("Subject"))
+	m.Subject = oneLine(decodeWords(h.get("Subject")), MaxSubjectRunes)
 
 	if v := h.get("Date"); v != "" {
 		if t, ok := parseDate(v); ok {
@@ -47,16 +50,94 @@ func (p *parser) envelope(h header) {
 	}
 
 	if v := h.get("Message-Id"); v != "" {
-		if ids := parseIDs(v); len(ids) > 0 {
-			m.MessageID = ids[0]
-		} else if id := normalizeID(v); id != "" && !strings.ContainsAny(id, " \t") {
-			m.MessageID = id
-		} else {
-			p.warn(fmt.Sprintf("header: unusable Message-ID %.60q", v))
+		v = SafeString([]byte(v))
+		raw := v
+		if sub := idRe.FindStringSubmatch(v); sub != nil {
+			raw = sub[1]
 		}
+		// Of several ids (or fields), the first well-formed one.
+		for _, f := range h.values("Message-Id") {
+			if ok := firstValidID(SafeString([]byte(f))); ok != "" {
+				raw, v = ok, f
+				break
+			}
+		}
+		id := CanonicalMsgID(raw)
+		switch {
+		case id == "":
+			p.warn(fmt.Sprintf("header: unusable Message-ID %.60q", v))
+		case id != strings.TrimSpace(raw):
+			m.OriginalMessageID = truncateID(v)
+			m.MessageIDAlias = id // finish derives MessageID from the content
+			p.warn(fmt.Sprintf("header: malformed Message-ID %.60q; replies naming it match %s", v, id))
+			id = ""
+		}
+		m.MessageID = id
 	}
 	m.InReplyTo = parseIDs(strings.Join(h.values("In-Reply-To"), " "))
-	m.References = parseIDs(strings.Join(h.values("References"), " "))
+	m.References = capIDs(parseIDs(strings.Join(h.values("References"), " ")), maxReferences)
+}
+
+// MaxSubjectRunes caps the subjects we keep (and so echo in our mail).
+const MaxSubjectRunes = 1000
+
+// oneLine makes a header text safe to store and show on one line: every run
+// of white space and control characters (a CR/LF that RFC 2047 smuggled in,
+// tabs, NUL) becomes one space, and it is cut at max runes.
+func oneLine(s string, max int) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space, n := false, 0
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			space = true
+			continue
+		}
+		if n >= max {
+			break
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		space = false
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+func firstValidID(v string) string {
+	for _, m := range idRe.FindAllStringSubmatch(v, -1) {
+		if id := strings.TrimSpace(m[1]); validMsgID(id) {
+			return id
+		}
+	}
+	return ""
+}
+
+// maxReferences bounds the References we keep: the first (the thread's root)
+// and the newest, as RFC 5322 section 3.6.4 suggests for trimming.
+const maxReferences = 100
+
+func capIDs(ids []string, n int) []string {
+	if len(ids) <= n {
+		return ids
+	}
+	return append(ids[:1:1], ids[len(ids)-n+1:]...)
+}
+
+func truncateID(v string) string {
+	v = strings.TrimSpace(v)
+	if len(v) <= 1000 {
+		return v
+	}
+	for i := 1000; i > 0; i-- {
+		if utf8.RuneStart(v[i]) {
+			return v[:i]
+		}
+	}
+	return ""
 }
 
 // addresses parses every field named k as an address list. go-message's
@@ -144,17 +225,18 @@ func splitAddressList(v string) []string {
 
 var idRe = regexp.MustCompile(`<([^<>]*)>`)
 
-// parseIDs extracts message ids from a Message-ID, In-Reply-To or References
-// value: every <...@...> token, whatever garbage surrounds it, or, when the
-// value has no angle brackets at all, every white-space separated token with
-// an "@". Ids are returned without brackets, deduplicated, in order.
+// parseIDs extracts message ids from an In-Reply-To or References value:
+// every <...> token, whatever garbage surrounds it, or, when the value has no
+// angle brackets at all, every white-space separated token with an "@". Ids
+// are returned in canonical form (CanonicalMsgID, so a malformed id matches
+// the Message-ID it was stored under), deduplicated, in order.
 func parseIDs(v string) []string {
 	v = SafeString([]byte(v))
 	var ids []string
 	seen := map[string]bool{}
 	add := func(id string) {
-		id = normalizeID(id)
-		if id == "" || !strings.Contains(id, "@") || seen[id] {
+		id = CanonicalMsgID(id)
+		if id == "" || seen[id] {
 			return
 		}
 		seen[id] = true
@@ -167,7 +249,9 @@ func parseIDs(v string) []string {
 		return ids
 	}
 	for _, tok := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' || r == ';' }) {
-		add(tok)
+		if strings.Contains(tok, "@") {
+			add(tok)
+		}
 	}
 	return ids
 }

@@ -61,12 +61,22 @@ type Message struct {
 
 	// SyntheticMessageID is true when the message had no usable Message-ID
 	// and MessageID was derived from its content.
-	SyntheticMessageID bool      `json:"synthetic_message_id,omitempty"`
-	DeliveredTo        []Address `json:"delivered_to,omitempty"`
-	XOriginalTo        []Address `json:"x_original_to,omitempty"`
+	SyntheticMessageID bool `json:"synthetic_message_id,omitempty"`
+	// OriginalMessageID is the Message-ID field as written, when it was
+	// malformed. MessageID is then synthetic (derived from the content, so
+	// two different mails with one broken id stay two), and
+	// MessageIDAlias is the id's canonical stand-in (CanonicalMsgID), which
+	// is what replies naming the broken id carry in In-Reply-To/References.
+	OriginalMessageID string    `json:"original_message_id,omitempty"`
+	MessageIDAlias    string    `json:"message_id_alias,omitempty"`
+	DeliveredTo       []Address `json:"delivered_to,omitempty"`
+	XOriginalTo       []Address `json:"x_original_to,omitempty"`
 	// Header is the top-level header: canonical keys, unfolded values not
 	// RFC 2047 decoded.
 	Header map[string][]string `json:"-"`
+	// Trace holds the trace fields (Received, Authentication-Results, ...)
+	// top to bottom, with their place in the header.
+	Trace []TraceField `json:"trace,omitempty"`
 	// ContentType is the top-level media type, lower-case.
 	ContentType string `json:"-"`
 	// ReportType is the report-type of a multipart/report, lower-case.

@@ -482,7 +482,9 @@ func (p *parser) finish() {
 	if m.MessageID == "" {
 		m.MessageID = syntheticID(m)
 		m.SyntheticMessageID = true
-		m.Warnings = append(m.Warnings, "header: no Message-ID; synthetic id "+m.MessageID)
+		if m.MessageIDAlias == "" {
+			m.Warnings = append(m.Warnings, "header: no Message-ID; synthetic id "+m.MessageID)
+		}
 	}
 }
 
@@ -490,6 +492,7 @@ func (p *parser) finish() {
 // is delivered twice: sender, date, subject, recipients and content.
 func syntheticID(m *Message) string {
 	h := sha256.New()
+	io.WriteString(h, m.MessageIDAlias)
 	for _, k := range []string{"From", "Date", "Subject", "To", "Cc"} {
 		for _, v := range m.Header[k] {
 			io.WriteString(h, v)

@@ -3,6 +3,7 @@ package mail
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -266,7 +267,10 @@ func TestParse_ReferencesWithGarbageKeepEveryID(t *testing.T) {
 		{"bare ids without brackets", "a@x b@y,c@z", []string{"a@x", "b@y", "c@z"}},
 		{"white space inside brackets", "< a@x >\r\n <b@\r\n y>", []string{"a@x", "b@y"}},
 		{"duplicates dropped", "<a@x> <a@x> <b@y>", []string{"a@x", "b@y"}},
-		{"tokens without @ ignored", "<notanid> <a@x>", []string{"a@x"}},
+		// A bracketed id without "@" names a malformed Message-ID: it maps to
+		// the same stand-in the Message-ID was stored under.
+		{"bracketed id without @ kept as its stand-in", "<notanid> <a@x>", []string{"notanid@" + MalformedIDDomain, "a@x"}},
+		{"bare tokens without @ ignored", "notanid a@x", []string{"a@x"}},
 		{"empty", "", nil},
 	}
 	for _, tt := range tests {
@@ -446,4 +450,85 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestCanonicalMsgID_MalformedIdsGetStableStandIns(t *testing.T) {
+	long := strings.Repeat("x", 2048) + "@acme.example"
+	tests := []struct {
+		name, in, want string
+	}{
+		{"valid kept", "<a.b@acme.example>", "a.b@acme.example"},
+		{"domain literal kept", "<a@[127.0.0.1]>", "a@[127.0.0.1]"},
+		{"no @ gets the malformed domain", "<abc123>", "abc123@" + MalformedIDDomain},
+		{"spaces and NUL dropped", "<a b\x00c@acme.example>", "abc@acme.example"},
+		{"only @ is no id", "<@>", ""},
+		{"empty is no id", "<>", ""},
+		{"quoted local part hashed", `<"weird"@acme.example>`, CanonicalMsgID(`"weird"@acme.example`)},
+		{"2 KB hashed", "<" + long + ">", CanonicalMsgID(long)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := CanonicalMsgID(tt.in)
+			if got != tt.want {
+				t.Fatalf("CanonicalMsgID(%.40q) = %q, want %q", tt.in, got, tt.want)
+			}
+			if got != "" && !validMsgID(got) {
+				t.Fatalf("%q is not a valid msg-id", got)
+			}
+			if got != "" && CanonicalMsgID(got) != got {
+				t.Fatalf("not idempotent: %q -> %q", got, CanonicalMsgID(got))
+			}
+		})
+	}
+	if a, b := CanonicalMsgID("<"+long+">"), CanonicalMsgID("<"+long[1:]+">"); a == b || len(a) > maxMsgIDLen {
+		t.Fatalf("hashed ids must differ per id and be short: %q %q", a, b)
+	}
+}
+
+func TestParse_MalformedMessageIDKeepsTheOriginalAndRepliesMatchIt(t *testing.T) {
+	orig, err := Parse(strings.NewReader("From: a@acme.example\r\nMessage-ID: <abc123>\r\nSubject: x\r\n\r\nbody\r\n"), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, err := Parse(strings.NewReader("From: b@acme.example\r\nMessage-ID: <r@acme.example>\r\nIn-Reply-To: <abc123>\r\nReferences: <abc123>\r\nSubject: Re: x\r\n\r\nbody\r\n"), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if orig.OriginalMessageID != "<abc123>" || !orig.SyntheticMessageID || orig.MessageIDAlias != "abc123@"+MalformedIDDomain {
+		t.Fatalf("original %q synthetic %v alias %q", orig.OriginalMessageID, orig.SyntheticMessageID, orig.MessageIDAlias)
+	}
+	if len(reply.InReplyTo) != 1 || reply.InReplyTo[0] != orig.MessageIDAlias || reply.References[0] != orig.MessageIDAlias {
+		t.Fatalf("reply names %v / %v, the original's alias is %s", reply.InReplyTo, reply.References, orig.MessageIDAlias)
+	}
+	// Another mail with the same broken id is another message.
+	other, err := Parse(strings.NewReader("From: a@acme.example\r\nMessage-ID: <abc123>\r\nSubject: y\r\n\r\nother body\r\n"), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.MessageID == orig.MessageID || other.MessageIDAlias != orig.MessageIDAlias {
+		t.Fatalf("two mails with one broken id: %s / %s", orig.MessageID, other.MessageID)
+	}
+}
+
+func TestParse_SubjectIsOneLineAndCapped(t *testing.T) {
+	tests := []struct {
+		name, subject, want string
+	}{
+		{"encoded CRLF unfolded", "=?utf-8?Q?line1=0D=0ABcc:_x@evil.example?=", "line1 Bcc: x@evil.example"},
+		{"tabs and NUL", "a\tb\x00c", "a bc"},
+		{"folded", "first\r\n second", "first second"},
+		{"line separator", "=?utf-8?B?" + base64.StdEncoding.EncodeToString([]byte("a\u2028b")) + "?=", "a b"},
+		{"capped", strings.Repeat("가", 1500), strings.Repeat("가", MaxSubjectRunes)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse(strings.NewReader("From: a@acme.example\r\nSubject: "+tt.subject+"\r\nMessage-ID: <s@acme.example>\r\n\r\nbody\r\n"), ParseOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Subject != tt.want {
+				t.Fatalf("Subject = %.80q, want %.80q", m.Subject, tt.want)
+			}
+		})
+	}
 }

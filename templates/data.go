@@ -254,6 +254,21 @@ type BounceRecordedData struct {
 	SuppressedUntil time.Time // optional
 }
 
+// SenderThrottledData tells agents that one sender opened Limit cases
+// within an hour: their further mail until Until is stored without a case
+// or an answer (a mail loop or a flood). One such digest per sender and
+// hour. CaseID is 0.
+type SenderThrottledData struct {
+	Base
+	Sender         Person
+	Cases          []int64 // the cases the sender opened in the window, oldest first
+	Limit          int
+	Until          time.Time // when the sender's mail opens cases again
+	MessageSubject string    // the first mail held back
+	MessageID      string    // optional: for "helpdeskd why"
+}
+
+func (SenderThrottledData) Kind() Kind      { return SenderThrottled }
 func (CaseReceivedData) Kind() Kind         { return CaseReceived }
 func (CommentAddedData) Kind() Kind         { return CommentAdded }
 func (StatusChangedData) Kind() Kind        { return StatusChanged }

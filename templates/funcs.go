@@ -26,6 +26,10 @@ func htmlFuncs(locale string) map[string]any {
 	return f
 }
 
+// HumanSize formats a byte count as the templates do: "512 B", "180 KB",
+// "1.2 MB", "25 MB".
+func HumanSize(n int64) string { return humanSize(n) }
+
 // humanSize formats a byte count: "512 B", "180 KB", "1.2 MB", "25 MB".
 func humanSize(n int64) string {
 	if n < 1024 {

@@ -28,9 +28,10 @@ const (
 	AgentEscalation      Kind = "agent_escalation"
 	SLAWarning           Kind = "sla_warning"
 	SLABreach            Kind = "sla_breach"
-	CommandResult        Kind = "command_result"  // the #commands of an agent's reply: applied and rejected
-	HeldForReview        Kind = "held_for_review" // a sender not allowed on a case wrote into it
-	BounceRecorded       Kind = "bounce_recorded" // an address bounced permanently and is suppressed
+	CommandResult        Kind = "command_result"   // the #commands of an agent's reply: applied and rejected
+	HeldForReview        Kind = "held_for_review"  // a sender not allowed on a case wrote into it
+	BounceRecorded       Kind = "bounce_recorded"  // an address bounced permanently and is suppressed
+	SenderThrottled      Kind = "sender_throttled" // one sender opened too many cases: further mail is stored, once a digest
 )
 
 // kindSpec is what the package knows about one kind besides its templates.
@@ -73,6 +74,7 @@ var specs = [...]kindSpec{
 	{kind: CommandResult, agents: true, samples: commandResultSamples},
 	{kind: HeldForReview, agents: true, samples: heldForReviewSamples},
 	{kind: BounceRecorded, agents: true, caseOptional: true, samples: bounceRecordedSamples},
+	{kind: SenderThrottled, agents: true, caseOptional: true, samples: senderThrottledSamples},
 }
 
 func lookup(k Kind) (kindSpec, bool) {

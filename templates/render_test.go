@@ -227,6 +227,10 @@ func TestRender_NamesWhatTheRecipientNeeds(t *testing.T) {
 			"ko": {"mallory@other.example", "sender is not allowed on this case", "helpdeskd why"},
 		}},
 		{BounceRecorded, map[string][]string{"en": {"jane@customer.example", "5.1.1"}, "ko": {"jane@customer.example", "5.1.1"}}},
+		{SenderThrottled, map[string][]string{
+			"en": {"vacation@customer.example", "#1042", "#1049", "15:10 UTC", "helpdeskd why"},
+			"ko": {"vacation@customer.example", "#1042", "#1049", "15:10 UTC", "helpdeskd why"},
+		}},
 		{SLABreach, map[string][]string{"en": {"first response", "15:30 UTC"}, "ko": {"첫 답변", "15:30 UTC"}}},
 	}
 	for _, tt := range tests {
@@ -326,8 +330,8 @@ func TestKinds_EachHasASampleOfItsOwnType(t *testing.T) {
 			t.Errorf("Sample(%s) = %#v", k, d)
 		}
 	}
-	if len(seen) != 21 {
-		t.Errorf("%d kinds, want 21", len(seen))
+	if len(seen) != 22 {
+		t.Errorf("%d kinds, want 22", len(seen))
 	}
 	if Sample("nope") != nil || Kind("nope").ToAgents() {
 		t.Errorf("unknown kind has a sample or an audience")

@@ -204,6 +204,15 @@ func heldForReviewSamples() []variant {
 		MessageID: "<20250304143000.1234@other.example>"}}}
 }
 
+func senderThrottledSamples() []variant {
+	b := agentBase()
+	b.CaseID = 0
+	b.CaseSubject = "Out of office"
+	return []variant{{"", SenderThrottledData{Base: b, Sender: Person{Name: "Auto Responder", Email: "vacation@customer.example"},
+		Cases: []int64{1042, 1043, 1045, 1046, 1049}, Limit: 5, Until: sampleTime.Add(40 * time.Minute),
+		MessageSubject: "Out of office", MessageID: "<20250304143000.99@customer.example>"}}}
+}
+
 func bounceRecordedSamples() []variant {
 	noCase := agentBase()
 	noCase.CaseID = 0

@@ -80,6 +80,12 @@ type Bounce struct {
 	OriginalMessageID string `json:"original_message_id,omitempty"`
 	// Diagnostic is the remote server's diagnostic text, when given.
 	Diagnostic string `json:"diagnostic,omitempty"`
+	// EnvelopeID is the report's Original-Envelope-Id (the ENVID of the
+	// failed transaction, RFC 3461), when given.
+	EnvelopeID string `json:"envelope_id,omitempty"`
+	// XOriginalMessageID is the Message-ID some reports (Gmail, Exchange)
+	// name in an X-Original-Message-ID field of the delivery status.
+	XOriginalMessageID string `json:"x_original_message_id,omitempty"`
 }
 
 // Classify decides whether a message was written by a human. The checks run
@@ -266,7 +272,15 @@ func bounce(in ClassifyInput, reason string) Classification {
 	case "failed":
 		b.Permanent = b.Status == "" || strings.HasPrefix(b.Status, "5.")
 	case "", "failure":
-		b.Permanent = strings.HasPrefix(b.Status, "5.")
+		b.Permanent = permanentWithoutAction(b.Status, in.Text)
+	}
+	for _, g := range append(parseDSN(in.DeliveryStatus), groups...) {
+		if v := g["Original-Envelope-Id"]; v != "" && b.EnvelopeID == "" {
+			b.EnvelopeID = strings.Trim(strings.TrimSpace(v), "<>")
+		}
+		if v := g["X-Original-Message-Id"]; v != "" && b.XOriginalMessageID == "" {
+			b.XOriginalMessageID = strings.Trim(strings.TrimSpace(v), "<>")
+		}
 	}
 	b.OriginalMessageID = headerMessageID(in.OriginalHeaders)
 	if b.OriginalMessageID == "" {

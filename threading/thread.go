@@ -65,6 +65,9 @@ func Thread(in ThreadInput, tokens *Tokens) Decision {
 	var bad []string
 	if tokens != nil {
 		for _, t := range in.Tokens {
+			if IsBounceToken(t.Token) {
+				continue // our envelope sender: it names a mail, not a case (see verp.go)
+			}
 			tok, err := tokens.VerifyAt(t.Token, in.Now)
 			if err != nil {
 				bad = append(bad, t.Where+": "+err.Error())

@@ -29,7 +29,8 @@ func loopID(c *config.Config) string {
 
 // mailComponents builds the pollers (one per mailbox) and the outbox
 // dispatcher. Templates are parsed here, so a broken template fails start-up.
-func mailComponents(c *config.Config, s *helpdesk.Store, log *slog.Logger) ([]component, *helpdesk.Ingester, error) {
+// Each poller is added to ready (which may be nil) for /readyz.
+func mailComponents(c *config.Config, s *helpdesk.Store, log *slog.Logger, ready *readiness) ([]component, *helpdesk.Ingester, error) {
 	g, lc, err := newDomain(c, s, log)
 	if err != nil {
 		return nil, nil, err
@@ -49,6 +50,7 @@ func mailComponents(c *config.Config, s *helpdesk.Store, log *slog.Logger) ([]co
 			return nil, nil, fmt.Errorf("mailbox %s: %w", m.Name, err)
 		}
 		cs = append(cs, component{"poller " + m.Name, p.Run})
+		ready.addMailbox(pc.Key(), p)
 	}
 	sc := sender.Config{Addr: c.SMTP.Addr, TLS: c.SMTP.TLS, Auth: c.SMTP.Auth, Username: c.SMTP.Username,
 		Password: c.SMTP.Password, HeloName: c.SMTP.HeloName}
@@ -66,6 +68,7 @@ func mailComponents(c *config.Config, s *helpdesk.Store, log *slog.Logger) ([]co
 		IsPermanent: sender.IsPermanent,
 		ListenURL:   c.DatabaseURL,
 		Logger:      log,
+		SuppressFor: c.SuppressFor,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -73,6 +76,12 @@ func mailComponents(c *config.Config, s *helpdesk.Store, log *slog.Logger) ([]co
 	cs = append(cs, component{"dispatcher", d.Run})
 	sched := helpdesk.NewScheduler(s, c.TimerInterval, lc.Pass, nil, log)
 	cs = append(cs, component{"scheduler", sched.Run})
+	if c.ParentWait > 0 {
+		// Replies that arrived before their parent are decided again soon
+		// after the parent comes, and at the latest when the wait is over.
+		every := max(min(c.ParentWait/4, 15*time.Second), time.Second)
+		cs = append(cs, component{"waiting replies", helpdesk.NewScheduler(s, every, g.ResolveWaiting, nil, log).Run})
+	}
 	return cs, g, nil
 }
 
@@ -129,7 +138,8 @@ func newDomain(c *config.Config, s *helpdesk.Store, log *slog.Logger) (*helpdesk
 		Templates: tmpl, Tokens: tokens, SupportAddress: c.SupportAddress, Name: c.Name,
 		MessageIDDomain: c.MessageIDDomain, LoopID: loopID(c), Own: own,
 		AgentAddress: c.AgentAddress, ManagerAddress: c.ManagerAddress, DefaultLocale: c.DefaultLocale,
-		Budget: helpdesk.Budget{PerCase: c.CaseBudget, PerRecipient: c.RecipientBudget, Window: time.Hour},
+		Budget:        helpdesk.Budget{PerCase: c.CaseBudget, PerRecipient: c.RecipientBudget, PerStaff: c.AgentBudget, Window: time.Hour},
+		PlainEnvelope: !c.VERP,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -142,7 +152,9 @@ func newDomain(c *config.Config, s *helpdesk.Store, log *slog.Logger) (*helpdesk
 		Own: own, MessageIDDomain: c.MessageIDDomain, LoopID: loopID(c), RawRetention: c.RawRetention,
 		SuppressFor: c.SuppressFor, Notifier: n, Logger: log, Tokens: tokens,
 		UnknownSenders: c.UnknownSenders, Access: helpdesk.AccessPolicy{OrgCustomers: c.CustomerAccess == "org"},
-		StrangerNewCase: c.StrangerMail == "new_case", AgentAuth: c.AgentAuth, AuthServID: c.AuthServID, Policy: p,
+		StrangerNewCase: c.StrangerMail == "new_case", AgentAuth: c.AgentAuth, AuthServID: c.AuthServID, TrustedHops: c.TrustedHops, Policy: p,
+		MaxAttempts: c.IngestAttempts, ParentWait: orNegative(c.ParentWait),
+		MaxMessageSize: c.MaxMessageSize, SenderCaseLimit: limitOrOff(c.SenderCaseLimit), LoopWindow: orNegative(c.LoopWindow),
 	})
 	return g, lc, err
 }
@@ -175,4 +187,21 @@ func (h mailboxHandler) ResetCursor(ctx context.Context, mailbox string, uidVali
 
 func inbound(d poller.Delivery, body io.Reader) helpdesk.Inbound {
 	return helpdesk.Inbound{Mailbox: d.Mailbox, UIDValidity: d.UIDValidity, UID: d.UID, Size: d.Size, Oversized: d.Oversized, Body: body}
+}
+
+// orNegative maps a zero setting ("off") to the negative value the domain
+// reads as off; its zero value means "the default".
+// limitOrOff maps a configured limit of 0 ("no limit") to the domain's -1.
+func limitOrOff(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+func orNegative(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

@@ -153,7 +153,7 @@ func cmdDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	log := e.logger(dc)
-	components, _, err := mailComponents(dc, s, log)
+	components, _, err := mailComponents(dc, s, log, nil)
 	if err != nil {
 		return err
 	}

@@ -171,6 +171,9 @@ func cmdWhy(ctx context.Context, e *env, args []string) error {
 	}
 	out := e.stdout
 	fmt.Fprintf(out, "Message <%s> from %s, %s\n  subject: %s\n", w.MessageID, orDash(w.From), stamp(w.ReceivedAt), w.Subject)
+	if w.OriginalID != "" {
+		fmt.Fprintf(out, "  written:  Message-ID: %s (malformed; stored under the id above)\n", w.OriginalID)
+	}
 	fmt.Fprintf(out, "  class:    %s (%s)\n", w.Class, w.ClassReason)
 	fmt.Fprintf(out, "  token:    %s\n", orDash(w.TokenCheck))
 	fmt.Fprintf(out, "  threaded: %s: %s\n", orDash(w.Rule), orDash(w.Reason))

@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/config"
+	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/redact"
 )
 
 func main() {
@@ -55,16 +56,26 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	configPath     string
+	// redact masks connection-string passwords and, once the configuration
+	// is loaded, its secrets: in every log line and every error printed.
+	redact *redact.Redactor
 }
 
 func (e *env) config() (*config.Config, error) {
-	return config.Load(e.getenv, e.configPath)
+	c, err := config.Load(e.getenv, e.configPath)
+	if err != nil {
+		return nil, err
+	}
+	e.redact = redact.New(c.Secrets()...)
+	return c, nil
 }
 
+// logger logs at c's level and format; no secret of c, and no password of a
+// connection string, ever appears in a line.
 func (e *env) logger(c *config.Config) *slog.Logger {
 	level := slog.LevelInfo
 	_ = level.UnmarshalText([]byte(c.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: redact.New(c.Secrets()...).ReplaceAttr}
 	if c.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(e.stderr, opts))
 	}
@@ -127,7 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "helpdeskd %s: %v (see helpdeskd %s --help)\n", cmd, err, cmd)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "helpdeskd %s: %s\n", cmd, strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		fmt.Fprintf(stderr, "helpdeskd %s: %s\n", cmd, strings.ReplaceAll(e.redact.String(err.Error()), "\n", "\n  "))
 		return 1
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/helpdesk/helpdesk/helpdesk"
 	"github.com/helpdesk/helpdesk/helpdesk/pgtest"
+	"github.com/helpdesk/helpdesk/migrations"
 )
 
 // cli runs helpdeskd in-process with the given environment.
@@ -255,10 +256,14 @@ func TestServe_MigratesAndStopsOnCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	all, err := migrations.All()
+	if err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var n int
-		if s.DB().Get(&n, `SELECT count(*) FROM schema_migrations`) == nil && n > 0 {
+		if s.DB().Get(&n, `SELECT count(*) FROM schema_migrations`) == nil && n == len(all) {
 			break
 		}
 		if time.Now().After(deadline) {

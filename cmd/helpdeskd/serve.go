@@ -2,18 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"sort"
 	"sync"
-	"time"
 
 	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/config"
+	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/redact"
 	"github.com/helpdesk/helpdesk/helpdesk"
 	"github.com/helpdesk/helpdesk/migrations"
 )
@@ -35,11 +33,39 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	return serve(ctx, c, log, !*noMigrate)
 }
 
-// serve connects, migrates and runs every component until ctx is done.
-func serve(ctx context.Context, c *config.Config, log *slog.Logger, migrate bool) error {
-	s, err := helpdesk.Open(ctx, c.DatabaseURL)
-	if err != nil {
-		return err
+// serve connects (waiting for PostgreSQL as long as it takes), migrates and
+// runs every component until ctx is done. The HTTP listener, if any, answers
+// from the start: /healthz as soon as the process is up, /readyz once the
+// database and the mailboxes work.
+func serve(ctx context.Context, c *config.Config, log *slog.Logger, migrate bool) (err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ready := &readiness{redact: redact.New(c.Secrets()...)}
+	if c.HTTPAddr != "" {
+		l, err := net.Listen("tcp", c.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", c.HTTPAddr, err)
+		}
+		httpErr := make(chan error, 1)
+		go func() {
+			err := serveHTTP(ctx, l, httpHandler(ready), log)
+			if err != nil {
+				log.Error("HTTP listener failed; shutting down", "err", err)
+				cancel()
+			}
+			httpErr <- err
+		}()
+		defer func() {
+			cancel()
+			if herr := <-httpErr; herr != nil && err == nil {
+				err = fmt.Errorf("http: %w", herr)
+			}
+		}()
+	}
+
+	s, err := openDatabase(ctx, c.DatabaseURL, log, ready)
+	if s == nil || err != nil {
+		return err // nil: stopped while waiting
 	}
 	defer s.Close()
 	if migrate {
@@ -60,12 +86,9 @@ func serve(ctx context.Context, c *config.Config, log *slog.Logger, migrate bool
 		}
 	}
 
-	components, _, err := mailComponents(c, s, log)
+	components, _, err := mailComponents(c, s, log, ready)
 	if err != nil {
 		return err
-	}
-	if c.HTTPAddr != "" {
-		components = append(components, component{"http", healthServer(c.HTTPAddr, s, log)})
 	}
 	log.Info("helpdeskd started", "support_address", c.SupportAddress, "mailboxes", len(c.Mailboxes), "components", len(components))
 	err = supervise(ctx, log, components)
@@ -129,47 +152,4 @@ func writeMetrics(w io.Writer, st *helpdesk.Stats) {
 	gauge("helpdesk_inbound_messages", "Inbound messages by decision.", "decision", st.InboundByDecision)
 	fmt.Fprintf(w, "# HELP helpdesk_outbox_oldest_due_seconds Age of the oldest due, unsent mail.\n# TYPE helpdesk_outbox_oldest_due_seconds gauge\nhelpdesk_outbox_oldest_due_seconds %.0f\n", st.OldestQueuedAge.Seconds())
 	fmt.Fprintf(w, "# HELP helpdesk_suppressed_addresses Addresses suppressed after a permanent bounce.\n# TYPE helpdesk_suppressed_addresses gauge\nhelpdesk_suppressed_addresses %d\n", st.Suppressed)
-}
-
-// healthServer answers /healthz with 200 when the database answers, and
-// /metrics with backlog and volume gauges.
-func healthServer(addr string, s *helpdesk.Store, log *slog.Logger) func(context.Context) error {
-	return func(ctx context.Context) error {
-		mux := http.NewServeMux()
-		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-			pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-			defer cancel()
-			if err := s.DB().PingContext(pctx); err != nil {
-				http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
-				return
-			}
-			fmt.Fprintln(w, "ok")
-		})
-		mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-			pctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-			defer cancel()
-			st, err := helpdesk.ReadStats(pctx, s.DB(), time.Now())
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusServiceUnavailable)
-				return
-			}
-			writeMetrics(w, st)
-		})
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("listen on %s: %w", addr, err)
-		}
-		log.Info("health listener", "addr", l.Addr().String())
-		go func() {
-			<-ctx.Done()
-			sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(sctx)
-		}()
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	}
 }

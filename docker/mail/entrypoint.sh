@@ -208,6 +208,8 @@ smtpd_reject_unlisted_recipient = no
 virtual_mailbox_domains = $domains
 virtual_mailbox_maps =
 virtual_transport = lmtp:unix:$lmtp_socket
+# support+<token>@ (replies) and support+bounce-...@ (helpdesk's VERP
+# envelope sender: bounces, autoresponders) reach support's INBOX.
 recipient_delimiter = +
 local_recipient_maps =
 alias_maps =

@@ -183,6 +183,8 @@ type Poller struct {
 	onIdle func()
 
 	copyOnlyOnce sync.Once
+
+	status status // for Status and Check
 }
 
 // New validates cfg, fills in defaults and returns a Poller.
@@ -262,7 +264,7 @@ func New(cfg Config, h Handler) (*Poller, error) {
 // Handler) never end it: it logs the change of state once and retries with
 // backoff.
 func (p *Poller) Run(ctx context.Context) error {
-	var st health
+	st := health{status: &p.status}
 	for {
 		err := p.session(ctx, &st)
 		if ctx.Err() != nil {
@@ -297,7 +299,10 @@ func backoff(attempt int, min, max time.Duration, r float64) time.Duration {
 
 // handlerError marks a temporary Handler failure, to tell it apart from a
 // connection failure in the logs.
-type handlerError struct{ err error }
+type handlerError struct {
+	uid uint32 // the message that failed, if it was a delivery
+	err error
+}
 
 func (e *handlerError) Error() string { return "handler: " + e.err.Error() }
 func (e *handlerError) Unwrap() error { return e.err }
@@ -310,9 +315,11 @@ type health struct {
 	failures  int    // consecutive failed attempts
 	kind      string // what is failing: "connection" or "handler"
 	since     time.Time
+	status    *status // mirrors the state for Poller.Status; may be nil
 }
 
 func (h *health) ok(log *slog.Logger, now time.Time, idle bool) {
+	h.status.ok(now, idle)
 	if h.connected {
 		return
 	}
@@ -337,6 +344,15 @@ func (h *health) fail(log *slog.Logger, err error, now time.Time) {
 		h.since = now
 	}
 	h.failures++
+	h.status.fail(err, h.since)
+	if he != nil && he.uid != 0 {
+		// Each retry of a message is worth a line: it names the UID and,
+		// from the Handler, the attempt.
+		h.kind = kind
+		h.connected = false
+		log.Warn("delivery failed temporarily; will retry", "uid", he.uid, "retries", h.failures, "err", err)
+		return
+	}
 	if kind == h.kind {
 		log.Debug("still failing", "kind", kind, "attempts", h.failures, "err", err)
 		return

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -150,13 +151,17 @@ func TestPoller_PoisonMessageGoesToFailedAndNextIsDelivered(t *testing.T) {
 		}
 		return nil
 	}
-	cfg := testConfig(srv, &logRecorder{})
+	logs := &logRecorder{}
+	cfg := testConfig(srv, logs)
 	cfg.ProcessedMailbox, cfg.FailedMailbox = "Processed", "Failed"
 	start(t, newTestPoller(t, cfg, h))
 
 	eventually(t, "all settled and moved", func() bool {
 		return srv.count("Processed") == 2 && srv.count("Failed") == 1
 	})
+	if set := logs.find("message cannot be handled; setting it aside"); len(set) != 1 || set[0].level != slog.LevelError || set[0].attrs["uid"] != "2" {
+		t.Errorf("the Failed move logged as %+v, want once at ERROR with uid 2", set)
+	}
 	if got := h.deliveredUIDs(); !slices.Equal(got, []uint32{1, 3}) {
 		t.Errorf("delivered %v, want [1 3]", got)
 	}
@@ -258,8 +263,15 @@ func TestPoller_TemporaryFailureStopsBatchUntilHandlerRecovers(t *testing.T) {
 	if got := h.deliveredUIDs(); !slices.Equal(got, []uint32{1, 2, 3}) {
 		t.Errorf("delivered %v, want [1 2 3]", got)
 	}
-	if n := len(logs.find("delivery failed temporarily; will retry")); n != 1 {
-		t.Errorf("temporary failure logged %d times, want once", n)
+	// Every retry of the message is logged at WARN, naming its UID.
+	retries := logs.find("delivery failed temporarily; will retry")
+	if len(retries) < 3 {
+		t.Errorf("temporary failure logged %d times, want once per retry (at least 3)", len(retries))
+	}
+	for _, r := range retries {
+		if r.level != slog.LevelWarn || r.attrs["uid"] != "2" {
+			t.Errorf("retry logged as %v with uid %q, want WARN with uid 2", r.level, r.attrs["uid"])
+		}
 	}
 	if n := len(logs.find("delivery recovered")); n != 1 {
 		t.Errorf("recovery logged %d times, want once", n)

@@ -298,7 +298,7 @@ func (s *session) round(ctx context.Context) error {
 	h, key := s.p.h, s.p.cfg.Key()
 	cur, err := h.Cursor(ctx, key)
 	if err != nil {
-		return &handlerError{fmt.Errorf("reading cursor: %w", err)}
+		return &handlerError{err: fmt.Errorf("reading cursor: %w", err)}
 	}
 	if cur.UIDValidity != s.validity {
 		if cur != (Cursor{}) {
@@ -306,7 +306,7 @@ func (s *session) round(ctx context.Context) error {
 				"old", cur.UIDValidity, "new", s.validity, "last_uid", cur.LastUID)
 		}
 		if err := h.ResetCursor(ctx, key, s.validity); err != nil {
-			return &handlerError{fmt.Errorf("resetting cursor: %w", err)}
+			return &handlerError{err: fmt.Errorf("resetting cursor: %w", err)}
 		}
 		cur = Cursor{UIDValidity: s.validity}
 	}
@@ -554,16 +554,16 @@ func (s *session) deliver(ctx context.Context, validity uint32, m meta, oversize
 	case IsPermanent(herr):
 		return s.fail(ctx, d, herr, res)
 	default:
-		return &handlerError{fmt.Errorf("delivering UID %d: %w", m.uid, herr)}
+		return &handlerError{uid: uint32(m.uid), err: fmt.Errorf("delivering UID %d: %w", m.uid, herr)}
 	}
 }
 
 func (s *session) fail(ctx context.Context, d Delivery, cause error, res *runResult) error {
-	s.p.log.Warn("message cannot be handled; setting it aside",
+	s.p.log.Error("message cannot be handled; setting it aside",
 		"uid", d.UID, "folder", s.p.cfg.FailedMailbox, "err", cause)
 	d.Body = strings.NewReader("")
 	if err := s.p.h.Fail(ctx, d, cause); err != nil {
-		return &handlerError{fmt.Errorf("recording failed UID %d: %w", d.UID, err)}
+		return &handlerError{err: fmt.Errorf("recording failed UID %d: %w", d.UID, err)}
 	}
 	res.failed.AddNum(imap.UID(d.UID))
 	return nil

@@ -70,9 +70,11 @@ func TestCrash_KillNineDuring500MailsLosesNothingAndDuplicatesNothing(t *testing
 		followUps = 100 // customers writing again on their case: a comment and an agent notice each
 	)
 	w := newWorld(t, map[string]string{
-		// 16 new cases per customer and 500 agent notices: no budget may hold any back.
-		"HELPDESK_CASE_BUDGET":      "100000",
-		"HELPDESK_RECIPIENT_BUDGET": "100000",
+		// 16 new cases per customer and 500 agent notices: no budget or limit may hold any back.
+		"HELPDESK_CASE_BUDGET":       "100000",
+		"HELPDESK_RECIPIENT_BUDGET":  "100000",
+		"HELPDESK_AGENT_BUDGET":      "100000",
+		"HELPDESK_SENDER_CASE_LIMIT": "0",
 	})
 	locals := make([]string, customers)
 	for i := range locals {

@@ -59,6 +59,8 @@ func TestLatency_MailToCaseAndToAcknowledgement(t *testing.T) {
 			w := newWorldOn(t, bin, ms, dbURL, map[string]string{
 				"HELPDESK_IMAP_POLL_INTERVAL": mode.poll,
 				"HELPDESK_RECIPIENT_BUDGET":   "100000",
+				"HELPDESK_AGENT_BUDGET":       "100000",
+				"HELPDESK_SENDER_CASE_LIMIT":  "0", // one probe address opens 101 cases
 			})
 			customer := w.mailbox("lat", "acme")
 			support := w.addr("support", "help")

@@ -45,6 +45,9 @@ type mailSystem struct {
 type mailOptions struct {
 	// NoIdle hides IDLE from Dovecot's capabilities, so clients must poll.
 	NoIdle bool
+	// Milter, in Postfix's notation (inet:host:port), filters the mail
+	// Postfix takes over SMTP, as a border's OpenDKIM or rspamd does.
+	Milter string
 }
 
 // errMissing says the machine cannot run the mail system at all (packages
@@ -438,6 +441,9 @@ minimal_backoff_time = 1s
 maximal_backoff_time = 5s
 smtputf8_enable = no
 `, d)
+	if ms.opts.Milter != "" {
+		main += "smtpd_milters = " + ms.opts.Milter + "\nmilter_default_action = tempfail\n"
+	}
 	master := fmt.Sprintf(`127.0.0.1:%d inet n - n - - smtpd
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n - 0 cleanup

@@ -12,23 +12,29 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/redact"
 )
 
 // Config is the effective configuration.
 type Config struct {
 	DatabaseURL     string
+	DatabaseURLFile string // where DatabaseURL was read from (HELPDESK_DATABASE_URL_FILE), for display
 	SupportAddress  string
 	SupportAliases  []string
 	Name            string
 	MessageIDDomain string
 	TokenSecret     string
+	TokenSecretFile string // HELPDESK_TOKEN_SECRET_FILE, for display
 	OldSecrets      []string
+	OldSecretsFile  string // HELPDESK_TOKEN_SECRET_OLD_FILE, for display
 	OldSecretsUntil time.Time
 	CustomerAccess  string
 	StrangerMail    string
@@ -36,6 +42,7 @@ type Config struct {
 	ReopenWindow    time.Duration
 	AgentAuth       bool
 	AuthServID      string
+	TrustedHops     int
 	AgentAddress    string
 	ManagerAddress  string
 	DefaultLocale   string
@@ -49,6 +56,10 @@ type Config struct {
 	CaseBudget      int
 	RecipientBudget int
 	SuppressFor     time.Duration
+	AgentBudget     int           // notices per staff address per hour
+	SenderCaseLimit int           // new cases per sender per hour (0: no limit)
+	LoopWindow      time.Duration // no acknowledgement of a mail quoting ours sent this recently (0: off)
+	VERP            bool          // envelope sender support+bounce-<signed>@domain
 	Reminders       []time.Duration
 	AutoSolveAfter  time.Duration
 	ThanksKeepOpen  bool
@@ -56,6 +67,8 @@ type Config struct {
 	BusinessDays    string
 	TimeZone        string
 	TimerInterval   time.Duration
+	IngestAttempts  int
+	ParentWait      time.Duration
 
 	Mailboxes []Mailbox
 	SMTP      SMTP
@@ -68,6 +81,7 @@ type Mailbox struct {
 	Addr             string // IMAP host:port
 	Username         string
 	Password         string
+	PasswordFile     string // where Password was read from (HELPDESK_IMAP_PASSWORD_FILE), for display
 	TLS              string // none, starttls, tls
 	Auth             string // login, plain, xoauth2
 	TokenFile        string // OAuth2 access token, re-read on every login (xoauth2)
@@ -79,13 +93,14 @@ type Mailbox struct {
 
 // SMTP is the outgoing mail server.
 type SMTP struct {
-	Addr      string
-	Username  string
-	Password  string
-	TLS       string
-	Auth      string // "" (none), plain, login, xoauth2
-	TokenFile string
-	HeloName  string
+	Addr         string
+	Username     string
+	Password     string
+	PasswordFile string // where Password was read from (HELPDESK_SMTP_PASSWORD_FILE), for display
+	TLS          string
+	Auth         string // "" (none), plain, login, xoauth2
+	TokenFile    string
+	HeloName     string
 }
 
 // Setting describes one configuration value, for loading and for docs.
@@ -97,6 +112,7 @@ type Setting struct {
 	Doc     string
 
 	mailbox bool
+	fileOf  string // for a _FILE variant: the Env of the secret it holds
 	set     func(c *Config, mb *Mailbox, v string) error
 	get     func(c *Config, mb *Mailbox) string
 }
@@ -141,7 +157,7 @@ func Settings() []Setting {
 			Doc: "previous token secrets, comma-separated, still accepted after a rotation",
 			set: func(c *Config, _ *Mailbox, v string) error {
 				c.OldSecrets = nil
-				for _, p := range strings.Split(v, ",") {
+				for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' }) { // a _FILE may hold one a line
 					if p = strings.TrimSpace(p); p != "" {
 						if len(p) < 32 {
 							return errors.New("each old secret must be at least 32 characters")
@@ -192,6 +208,10 @@ func Settings() []Setting {
 			Doc: "authserv-id of the receiving server whose Authentication-Results are trusted",
 			set: str(func(c *Config) *string { return &c.AuthServID }, nil),
 			get: get(func(c *Config) string { return c.AuthServID })},
+		{Env: "HELPDESK_TRUSTED_RECEIVED_HOPS", Key: "trusted_received_hops", Default: "1",
+			Doc: "how many Received headers sit above the border's own Authentication-Results; only those above the last of them, or directly below it, are trusted",
+			set: intSetting(func(c *Config) *int { return &c.TrustedHops }, 0, 20),
+			get: get(func(c *Config) string { return strconv.Itoa(c.TrustedHops) })},
 		{Env: "HELPDESK_AGENT_ADDRESS", Key: "agent_address",
 			Doc: "where agent notices go when a case has no assignee",
 			set: str(func(c *Config) *string { return &c.AgentAddress }, checkAddress),
@@ -205,7 +225,7 @@ func Settings() []Setting {
 			set: str(func(c *Config) *string { return &c.DefaultLocale }, oneOf("en", "ko")),
 			get: get(func(c *Config) string { return c.DefaultLocale })},
 		{Env: "HELPDESK_HTTP_ADDR", Key: "http_addr",
-			Doc: "health (/healthz) and metrics (/metrics) listener, e.g. 127.0.0.1:8080 (empty: off)",
+			Doc: "health (/healthz), readiness (/readyz) and metrics (/metrics) listener, e.g. 127.0.0.1:8080 (empty: off)",
 			set: str(func(c *Config) *string { return &c.HTTPAddr }, checkHostPort),
 			get: get(func(c *Config) string { return c.HTTPAddr })},
 		{Env: "HELPDESK_TEMPLATES_DIR", Key: "templates_dir",
@@ -227,6 +247,21 @@ func Settings() []Setting {
 			Doc: "how long raw inbound mail is kept for reprocessing",
 			set: dur(func(c *Config) *time.Duration { return &c.RawRetention }),
 			get: get(func(c *Config) string { return c.RawRetention.String() })},
+		{Env: "HELPDESK_INGEST_MAX_ATTEMPTS", Key: "ingest_max_attempts", Default: "5",
+			Doc: "temporary failures of one inbound mail before it is set aside in the Failed folder, so it never holds the mailbox",
+			set: intSetting(func(c *Config) *int { return &c.IngestAttempts }, 1, 1000),
+			get: get(func(c *Config) string { return strconv.Itoa(c.IngestAttempts) })},
+		{Env: "HELPDESK_PARENT_WAIT", Key: "parent_wait", Default: "2m0s",
+			Doc: "how long a reply to a mail we have not seen yet waits for it before opening a case (0: no waiting)",
+			set: func(c *Config, _ *Mailbox, v string) error {
+				d, err := time.ParseDuration(v)
+				if err != nil || d < 0 {
+					return fmt.Errorf("want a duration such as 2m, or 0 for no waiting, got %q", v)
+				}
+				c.ParentWait = d
+				return nil
+			},
+			get: get(func(c *Config) string { return c.ParentWait.String() })},
 		{Env: "HELPDESK_SMTP_WORKERS", Key: "smtp_workers", Default: "2",
 			Doc: "concurrent SMTP connections sending the outbox",
 			set: intSetting(func(c *Config) *int { return &c.SMTPWorkers }, 1, 64),
@@ -243,6 +278,30 @@ func Settings() []Setting {
 			Doc: "how long an address that bounced permanently gets no mail",
 			set: dur(func(c *Config) *time.Duration { return &c.SuppressFor }),
 			get: get(func(c *Config) string { return c.SuppressFor.String() })},
+		{Env: "HELPDESK_AGENT_BUDGET", Key: "agent_budget", Default: "100",
+			Doc: "most notices per agent address (and duty manager) per hour; more are recorded, not sent (mail-loop brake)",
+			set: intSetting(func(c *Config) *int { return &c.AgentBudget }, 1, 100000),
+			get: get(func(c *Config) string { return strconv.Itoa(c.AgentBudget) })},
+		{Env: "HELPDESK_SENDER_CASE_LIMIT", Key: "sender_case_limit", Default: "5",
+			Doc: "most new cases one sender opens per hour; later mail is stored unanswered and agents get one digest (0: no limit)",
+			set: intSetting(func(c *Config) *int { return &c.SenderCaseLimit }, 0, 100000),
+			get: get(func(c *Config) string { return strconv.Itoa(c.SenderCaseLimit) })},
+		{Env: "HELPDESK_LOOP_WINDOW", Key: "loop_window", Default: "10m",
+			Doc: "a new mail that quotes an automated mail we sent its sender this recently opens a case without acknowledgement (0: off)",
+			set: func(c *Config, _ *Mailbox, v string) error {
+				if v == "0" {
+					c.LoopWindow = 0
+					return nil
+				}
+				d, err := parseDuration(v)
+				c.LoopWindow = d
+				return err
+			},
+			get: get(func(c *Config) string { return c.LoopWindow.String() })},
+		{Env: "HELPDESK_VERP", Key: "verp", Default: "on",
+			Doc: "on: the envelope sender of our mail is a signed support+bounce-…@ address, so bounces and autoresponders are recognised; off: the support address (for relays that refuse it)",
+			set: flagSet(func(c *Config) *bool { return &c.VERP }),
+			get: flagGet(func(c *Config) *bool { return &c.VERP })},
 		{Env: "HELPDESK_REMINDERS", Key: "reminders", Default: "72h,144h",
 			Doc: "reminders to the requester of a pending case, this long after it became pending",
 			set: func(c *Config, _ *Mailbox, v string) error {
@@ -381,7 +440,66 @@ func Settings() []Setting {
 			set: str(func(c *Config) *string { return &c.SMTP.HeloName }, nonEmpty),
 			get: get(func(c *Config) string { return c.SMTP.HeloName })},
 	}
-	return s
+	return withSecretFiles(s)
+}
+
+// withSecretFiles puts after every secret setting its _FILE variant.
+func withSecretFiles(list []Setting) []Setting {
+	out := make([]Setting, 0, len(list)+8)
+	for _, s := range list {
+		out = append(out, s)
+		if s.Secret {
+			if path := secretFilePath(s.Env); path != nil {
+				out = append(out, secretFile(s, path))
+			}
+		}
+	}
+	return out
+}
+
+// secretFilePath is where the file a secret was read from is kept, for
+// `helpdeskd config`.
+func secretFilePath(env string) func(*Config, *Mailbox) *string {
+	switch env {
+	case "HELPDESK_DATABASE_URL":
+		return func(c *Config, _ *Mailbox) *string { return &c.DatabaseURLFile }
+	case "HELPDESK_TOKEN_SECRET":
+		return func(c *Config, _ *Mailbox) *string { return &c.TokenSecretFile }
+	case "HELPDESK_TOKEN_SECRET_OLD":
+		return func(c *Config, _ *Mailbox) *string { return &c.OldSecretsFile }
+	case "HELPDESK_IMAP_PASSWORD":
+		return func(_ *Config, m *Mailbox) *string { return &m.PasswordFile }
+	case "HELPDESK_SMTP_PASSWORD":
+		return func(c *Config, _ *Mailbox) *string { return &c.SMTP.PasswordFile }
+	}
+	return nil // TestSettings_EverySecretHasAFileVariant fails
+}
+
+// secretFile is the _FILE variant of secret setting s: the value is read
+// from the named file (one trailing newline dropped), as with Docker and
+// systemd credentials. Errors name the file, never its content.
+func secretFile(s Setting, path func(*Config, *Mailbox) *string) Setting {
+	return Setting{
+		Env: s.Env + "_FILE", Key: s.Key + "_file", mailbox: s.mailbox, fileOf: s.Env,
+		Doc: "file holding " + s.Env + " (one trailing newline dropped); set one of the two",
+		set: func(c *Config, m *Mailbox, file string) error {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return fmt.Errorf("cannot read the file: %w", err) // *PathError: names the path
+			}
+			v := strings.TrimSuffix(string(b), "\n")
+			v = strings.TrimSuffix(v, "\r")
+			if strings.TrimSpace(v) == "" {
+				return fmt.Errorf("file %s is empty", file)
+			}
+			if err := s.set(c, m, v); err != nil {
+				return fmt.Errorf("%s in file %s: %w", s.Env, file, err)
+			}
+			*path(c, m) = file
+			return nil
+		},
+		get: func(c *Config, m *Mailbox) string { return *path(c, m) },
+	}
 }
 
 // IsMailbox reports whether the setting belongs to a [[mailboxes]] table.
@@ -412,6 +530,10 @@ func Load(getenv func(string) string, path string) (*Config, error) {
 	for _, s := range Settings() {
 		v := strings.TrimSpace(getenv(s.Env))
 		if v == "" {
+			continue
+		}
+		if s.fileOf != "" && strings.TrimSpace(getenv(s.fileOf)) != "" {
+			errs = append(errs, fmt.Errorf("%s and %s are both set: set one of them", s.fileOf, s.Env))
 			continue
 		}
 		if s.mailbox {
@@ -473,6 +595,10 @@ func loadFile(c *Config, defaults Mailbox, path string) error {
 						errs = append(errs, fmt.Errorf("config file %s: mailboxes[%d]: unknown key %q", path, i, mk))
 						continue
 					}
+					if _, both := t[strings.TrimSuffix(mk, "_file")]; s.fileOf != "" && both {
+						errs = append(errs, fmt.Errorf("config file %s: mailboxes[%d]: %s and %s are both set: set one of them", path, i, strings.TrimSuffix(mk, "_file"), mk))
+						continue
+					}
 					if err := s.set(c, &mb, tomlString(mv)); err != nil {
 						errs = append(errs, fmt.Errorf("config file %s: mailboxes[%d].%s: %w", path, i, mk, err))
 					}
@@ -484,6 +610,10 @@ func loadFile(c *Config, defaults Mailbox, path string) error {
 		s, ok := byKey[k]
 		if !ok {
 			errs = append(errs, fmt.Errorf("config file %s: unknown key %q", path, k))
+			continue
+		}
+		if _, both := raw[strings.TrimSuffix(k, "_file")]; s.fileOf != "" && both {
+			errs = append(errs, fmt.Errorf("config file %s: %s and %s are both set: set one of them", path, strings.TrimSuffix(k, "_file"), k))
 			continue
 		}
 		if err := s.set(c, nil, tomlString(v)); err != nil {
@@ -544,10 +674,22 @@ func (c *Config) check() error {
 	return errors.Join(errs...)
 }
 
+// Secrets lists every secret value of the configuration (passwords, token
+// secrets, the database password), for masking wherever they might appear.
+func (c *Config) Secrets() []string {
+	out := redact.Passwords(c.DatabaseURL)
+	out = append(out, c.TokenSecret, c.SMTP.Password)
+	out = append(out, c.OldSecrets...)
+	for _, m := range c.Mailboxes {
+		out = append(out, m.Password)
+	}
+	return out
+}
+
 // RequireDatabase fails unless a database URL is set.
 func (c *Config) RequireDatabase() error {
 	if c.DatabaseURL == "" {
-		return errors.New("HELPDESK_DATABASE_URL is not set (e.g. postgres://user:pass@127.0.0.1:5432/helpdesk?sslmode=disable)")
+		return errors.New("HELPDESK_DATABASE_URL (or HELPDESK_DATABASE_URL_FILE) is not set (e.g. postgres://user:pass@127.0.0.1:5432/helpdesk?sslmode=disable)")
 	}
 	return nil
 }
@@ -578,7 +720,7 @@ func (c *Config) RequireServe() error {
 		errs = append(errs, errors.New("HELPDESK_SUPPORT_ADDRESS is not set"))
 	}
 	if c.TokenSecret == "" {
-		errs = append(errs, errors.New("HELPDESK_TOKEN_SECRET is not set (at least 32 random characters, e.g. `openssl rand -hex 32`)"))
+		errs = append(errs, errors.New("HELPDESK_TOKEN_SECRET (or HELPDESK_TOKEN_SECRET_FILE) is not set (at least 32 random characters, e.g. `openssl rand -hex 32`)"))
 	}
 	if len(c.Mailboxes) == 0 {
 		errs = append(errs, errors.New("no mailbox: set HELPDESK_IMAP_ADDR (or [[mailboxes]] in the config file)"))
@@ -591,7 +733,7 @@ func (c *Config) RequireServe() error {
 			errs = append(errs, fmt.Errorf("mailbox %s: HELPDESK_IMAP_USERNAME is not set", m.Name))
 		}
 		if m.Auth != "xoauth2" && m.Password == "" {
-			errs = append(errs, fmt.Errorf("mailbox %s: HELPDESK_IMAP_PASSWORD is not set", m.Name))
+			errs = append(errs, fmt.Errorf("mailbox %s: HELPDESK_IMAP_PASSWORD (or HELPDESK_IMAP_PASSWORD_FILE) is not set", m.Name))
 		}
 	}
 	if c.SMTP.Addr == "" {
@@ -608,19 +750,21 @@ type Entry struct {
 }
 
 // Redacted is the effective configuration with secrets masked: passwords and
-// the token secret become "********", the database URL keeps all but its password.
+// the token secrets become "********", the database URL keeps all but its
+// password (in any form: URL userinfo, password parameter, key=value), and a
+// _FILE setting shows its path, never the content.
 func (c *Config) Redacted() []Entry {
 	var out []Entry
 	mask := func(s Setting, v string) string {
-		if !s.Secret || v == "" {
+		switch {
+		case v == "":
 			return v
+		case s.Env == "HELPDESK_DATABASE_URL":
+			return redact.New(redact.Passwords(v)...).String(v)
+		case s.Secret:
+			return redact.Mask
 		}
-		if s.Env == "HELPDESK_DATABASE_URL" {
-			if u, err := url.Parse(v); err == nil {
-				return u.Redacted()
-			}
-		}
-		return "********"
+		return redact.String(v)
 	}
 	for _, s := range Settings() {
 		if s.mailbox {
@@ -845,7 +989,8 @@ func checkDatabaseURL(v string) error {
 	if strings.HasPrefix(v, "postgres://") || strings.HasPrefix(v, "postgresql://") {
 		u, err := url.Parse(v)
 		if err != nil {
-			return fmt.Errorf("not a valid URL: %v", err)
+			// Not err itself: it quotes the URL, password and all.
+			return errors.New("not a valid URL (a password with characters such as @ / : ? # % must be percent-encoded)")
 		}
 		if u.Query().Get("sslmode") == "" {
 			return errors.New("set sslmode explicitly (disable, require, verify-full, ...): lib/pq defaults to require")

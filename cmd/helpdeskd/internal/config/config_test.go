@@ -24,6 +24,9 @@ func TestLoad_Defaults(t *testing.T) {
 	if len(c.Mailboxes) != 0 {
 		t.Fatalf("mailboxes without any IMAP setting: %+v", c.Mailboxes)
 	}
+	if c.TrustedHops != 1 {
+		t.Fatalf("trusted Received hops = %d, want 1", c.TrustedHops)
+	}
 }
 
 func TestLoad_EnvironmentConfiguresTheFirstMailbox(t *testing.T) {
@@ -62,6 +65,7 @@ func TestLoad_ErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"HELPDESK_DATABASE_URL": "postgres://x@127.0.0.1/db"}, "sslmode"},
 		{map[string]string{"HELPDESK_TOKEN_SECRET": "short"}, "HELPDESK_TOKEN_SECRET"},
 		{map[string]string{"HELPDESK_DEFAULT_LOCALE": "fr"}, "HELPDESK_DEFAULT_LOCALE"},
+		{map[string]string{"HELPDESK_TRUSTED_RECEIVED_HOPS": "-1"}, "HELPDESK_TRUSTED_RECEIVED_HOPS"},
 		{map[string]string{"HELPDESK_IMAP_ADDR": "127.0.0.1:993", "HELPDESK_IMAP_AUTH": "xoauth2"}, "HELPDESK_IMAP_TOKEN_FILE"},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
@@ -152,7 +156,7 @@ func TestRedacted_HidesSecrets(t *testing.T) {
 			t.Errorf("redacted config shows %q:\n%s", secret, out)
 		}
 	}
-	if !strings.Contains(out, "postgres://hd:xxxxx@127.0.0.1:5432/hd?sslmode=disable") || !strings.Contains(out, "mailboxes[0].imap_addr=127.0.0.1:993") {
+	if !strings.Contains(out, "postgres://hd:********@127.0.0.1:5432/hd?sslmode=disable") || !strings.Contains(out, "mailboxes[0].imap_addr=127.0.0.1:993") {
 		t.Errorf("redacted config lost non-secret values:\n%s", out)
 	}
 }
