@@ -18,6 +18,7 @@ func withPolicy(t *testing.T, mut func(*helpdesk.IngestConfig)) *env {
 }
 
 func TestAccess_WhoMayWriteIntoACase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStore(t)
 	mustOrg(t, s.DB(), "Support", "", "helpdesk.example")
@@ -94,6 +95,7 @@ func TestAccess_WhoMayWriteIntoACase(t *testing.T) {
 }
 
 func TestThreading_DecisionTableWithRealHeaders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	first := e.ingest(msg("Minsu <minsu@acme.example>", "프린터 문의", "th-1@mail.gmail.example", "", "3층 프린터가 안 됩니다.",
 		"Thread-Index: AdbYuQ2F7PS0tWzmSgSjHr8HhW7fOg=="))
@@ -147,6 +149,7 @@ func TestThreading_DecisionTableWithRealHeaders(t *testing.T) {
 }
 
 func TestIngest_ResellerWithGrantOpensTheCaseForTheCustomerOrg(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	mustOrg(t, e.s.DB(), "Resell Co", "", "resell.example")
@@ -177,6 +180,7 @@ func TestIngest_ResellerWithGrantOpensTheCaseForTheCustomerOrg(t *testing.T) {
 }
 
 func TestIngest_StrangerMailCanOpenItsOwnCaseByConfiguration(t *testing.T) {
+	t.Parallel()
 	e := withPolicy(t, func(c *helpdesk.IngestConfig) { c.StrangerNewCase = true })
 	first := e.ingest(msg("Jane <jane@acme.example>", "Help", "sn-1@acme.example", "", "It broke."))
 	ack := outbox(t, e.s.DB(), first.CaseID)[0].MessageID
@@ -187,6 +191,7 @@ func TestIngest_StrangerMailCanOpenItsOwnCaseByConfiguration(t *testing.T) {
 }
 
 func TestIngest_UnknownSenderPolicies(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		policy     string
 		from       string
@@ -226,6 +231,7 @@ func TestIngest_UnknownSenderPolicies(t *testing.T) {
 }
 
 func TestIngest_UnauthenticatedAgentMailIsHeld(t *testing.T) {
+	t.Parallel()
 	e := withPolicy(t, func(c *helpdesk.IngestConfig) { c.AgentAuth = true; c.AuthServID = "mx.example.com"; c.TrustedHops = 1 })
 	first := e.ingest(msg("Minsu <minsu@acme.example>", "printer", "aa-1@acme.example", "", "Broken."))
 	notice := outbox(t, e.s.DB(), first.CaseID)[1].MessageID

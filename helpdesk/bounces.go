@@ -61,6 +61,11 @@ type bounceEvidence struct {
 	Envelope []envelopeSeen
 	IDs      []string   // the Message-IDs the report names
 	ByID     []sentMail // our outbox rows with one of those Message-IDs
+	// VERPOnly: our mail goes out with VERP envelope senders, so a real
+	// bounce comes to one. A named Message-ID is then no proof: every
+	// Message-ID of a case is in the References of mail to everyone on it,
+	// so a customer could name the agent notice's and silence the agents.
+	VERPOnly bool
 }
 
 // bounceVerdict says whether a report is proven to concern a mail we sent.
@@ -99,7 +104,15 @@ func judgeBounce(b *threading.Bounce, ev bounceEvidence) bounceVerdict {
 				m.MessageID, orNone(rcpt), strings.Join(m.Recipients, ", ")))
 		}
 	}
-	if rcpt != "" {
+	if rcpt != "" && ev.VERPOnly {
+		for i := range ev.ByID {
+			if m := &ev.ByID[i]; m.wasSent() && m.sentTo(rcpt) {
+				problems = append(problems, fmt.Sprintf("it names our mail <%s> to %s, but did not come to that mail's envelope sender", m.MessageID, rcpt))
+				return bounceVerdict{Why: strings.Join(problems, "; ")}
+			}
+		}
+	}
+	if rcpt != "" && !ev.VERPOnly {
 		for i := range ev.ByID {
 			if m := &ev.ByID[i]; m.wasSent() && m.sentTo(rcpt) {
 				return bounceVerdict{Verified: true, Address: rcpt, Mail: m,
@@ -212,6 +225,7 @@ func (d *delivery) bounceEvidence() (bounceEvidence, error) {
 	if ev.Envelope, err = d.envelopeSeen(); err != nil {
 		return ev, err
 	}
+	ev.VERPOnly = d.g.cfg.Notifier != nil && !d.g.cfg.Notifier.cfg.PlainEnvelope
 	ev.IDs = reportedIDs(d.class.Bounce)
 	if len(ev.IDs) > 0 {
 		if ev.ByID, err = loadSentMail(d.ctx, d.tx, `message_id = ANY($1)`, pq.Array(ev.IDs)); err != nil {

@@ -138,12 +138,16 @@ func (d *delivery) thread(sender *User) (threading.Decision, error) {
 			MessageID string `db:"message_id"`
 			CaseID    int64  `db:"case_id"`
 		}
-		// A reply names a malformed Message-ID by the stand-in it is known as.
+		// A reply names a malformed Message-ID by the stand-in it is known
+		// as. An exact Message-ID wins over an alias, our mail over theirs,
+		// then the oldest: the same mail always threads the same way.
 		if err := d.tx.SelectContext(d.ctx, &rows, `SELECT DISTINCT ON (k) k AS message_id, case_id FROM (
-				SELECT message_id AS k, case_id, direction FROM messages WHERE message_id = ANY($1) AND case_id IS NOT NULL
+				SELECT message_id AS k, case_id, direction, false AS alias, id FROM messages
+				WHERE message_id = ANY($1) AND case_id IS NOT NULL
 				UNION ALL
-				SELECT thread_alias, case_id, direction FROM messages WHERE thread_alias = ANY($1) AND case_id IS NOT NULL) m
-			ORDER BY k, direction = 'out' DESC`, pq.Array(ids)); err != nil {
+				SELECT thread_alias, case_id, direction, true, id FROM messages
+				WHERE thread_alias = ANY($1) AND thread_alias <> '' AND case_id IS NOT NULL) m
+			ORDER BY k, alias, direction = 'out' DESC, id`, pq.Array(ids)); err != nil {
 			return threading.Decision{}, fmt.Errorf("thread: %w", mapErr(err))
 		}
 		in.Known = make(map[string]int64, len(rows))

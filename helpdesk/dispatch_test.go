@@ -109,6 +109,7 @@ func row(t testing.TB, db *sqlx.DB, id int64) outboxRow {
 }
 
 func TestDispatcher_SendsAndRecordsOverOneConnection(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	r := newRelay(t)
 	c := &clock{now: time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)}
@@ -134,6 +135,7 @@ func TestDispatcher_SendsAndRecordsOverOneConnection(t *testing.T) {
 }
 
 func TestDispatcher_TemporaryFailureRetriesWithBackoff(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	r := newRelay(t)
 	c := &clock{now: time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)}
@@ -159,6 +161,7 @@ func TestDispatcher_TemporaryFailureRetriesWithBackoff(t *testing.T) {
 }
 
 func TestDispatcher_PermanentFailureIsRecordedNotRetried(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	r := newRelay(t)
 	c := &clock{now: time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)}
@@ -171,6 +174,7 @@ func TestDispatcher_PermanentFailureIsRecordedNotRetried(t *testing.T) {
 }
 
 func TestDispatcher_GivesUpAfterMaxAttempts(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	r := newRelay(t)
 	c := &clock{now: time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)}
@@ -191,6 +195,7 @@ func TestDispatcher_GivesUpAfterMaxAttempts(t *testing.T) {
 }
 
 func TestDispatcher_ReclaimsAnExpiredLease(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	r := newRelay(t)
 	c := &clock{now: time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)}
@@ -217,6 +222,7 @@ func TestDispatcher_ReclaimsAnExpiredLease(t *testing.T) {
 }
 
 func TestDispatcher_TwoDispatchersNeverSendARowTwice(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	r := newRelay(t)
 	const n = 400
@@ -251,6 +257,7 @@ func TestDispatcher_TwoDispatchersNeverSendARowTwice(t *testing.T) {
 }
 
 func TestDispatcher_NotifyWakesItWithoutPolling(t *testing.T) {
+	t.Parallel()
 	s := newStore(t)
 	r := newRelay(t)
 	r.got = make(chan string, 1)
@@ -281,6 +288,7 @@ func TestDispatcher_NotifyWakesItWithoutPolling(t *testing.T) {
 }
 
 func TestEnqueueMail_SuppressesWhatMustNotBeSent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStore(t)
 	mustOrg(t, s.DB(), "Acme", "", "acme.example")
@@ -329,6 +337,7 @@ func TestEnqueueMail_SuppressesWhatMustNotBeSent(t *testing.T) {
 }
 
 func TestRetryDelay_ExponentialCappedWithJitter(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		attempt int
 		r       float64
@@ -349,6 +358,7 @@ func TestRetryDelay_ExponentialCappedWithJitter(t *testing.T) {
 }
 
 func TestEnqueueMail_StaffAreExemptFromTheRecipientBudget(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStore(t)
 	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)

@@ -23,6 +23,7 @@ func backdateGrants(t testing.TB, q helpdesk.Queryer, reseller string, at time.T
 // acts only on the cases filed while its grant was held, and only while it
 // lasts; the customer keeps every case.
 func TestIngest_ResellerGrantCoversOnlyCasesFiledWhileItWasHeld(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	db := e.s.DB()

@@ -3,6 +3,8 @@ package helpdesk
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -80,6 +82,10 @@ type IngestConfig struct {
 	// MaxAttempts is how many temporary failures of one message are
 	// retried before it is set aside as failed (default 5; negative: never).
 	MaxAttempts int
+	// GiveUpAfter is the least time between the first and the last failed
+	// attempt before a message is set aside (default 1m): a burst of
+	// failures in a short outage never costs a good mail.
+	GiveUpAfter time.Duration
 	// ParentWait is how long a reply whose parent we have not seen waits
 	// for it before it opens a case (default 2m; negative: no waiting).
 	ParentWait time.Duration
@@ -138,6 +144,9 @@ func NewIngester(s *Store, cfg IngestConfig) (*Ingester, error) {
 	}
 	if cfg.RefusalEvery <= 0 {
 		cfg.RefusalEvery = 24 * time.Hour
+	}
+	if cfg.GiveUpAfter == 0 {
+		cfg.GiveUpAfter = time.Minute
 	}
 	if cfg.MaxAttempts == 0 {
 		cfg.MaxAttempts = 5
@@ -239,8 +248,11 @@ func advanceCursor(ctx context.Context, q Queryer, in Inbound) error {
 func (g *Ingester) Fail(ctx context.Context, in Inbound, cause error) error {
 	id := fmt.Sprintf("failed.%d.%d.%s@helpdesk.invalid", in.UIDValidity, in.UID, strings.NewReplacer("/", "-", " ", "-").Replace(in.Mailbox))
 	return g.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+		// Not when another daemon ingested this UID meanwhile.
 		_, err := tx.ExecContext(ctx, `INSERT INTO messages (message_id, direction, mailbox, uid_validity, uid, decision, reason, size, received_at)
-			VALUES ($1, 'in', $2, $3, $4, 'failed', $5, $6, $7) ON CONFLICT (message_id, direction) DO NOTHING`,
+			SELECT $1, 'in', $2, $3, $4, 'failed', $5, $6, $7
+			WHERE NOT EXISTS (SELECT 1 FROM messages WHERE mailbox = $2 AND uid_validity = $3 AND uid = $4 AND uid IS NOT NULL)
+			ON CONFLICT (message_id, direction) DO NOTHING`,
 			id, in.Mailbox, int64(in.UIDValidity), int64(in.UID), truncateText(cause.Error(), 2000), in.Size, g.cfg.Now())
 		if err != nil {
 			return fmt.Errorf("record failed message: %w", mapErr(err))
@@ -274,13 +286,13 @@ func (g *Ingester) Ingest(ctx context.Context, in Inbound) (Result, error) {
 	if in.Mailbox == "" || g.cfg.MaxAttempts <= 0 || ctx.Err() != nil {
 		return res, err
 	}
-	n, rerr := g.recordAttempt(ctx, in, err)
+	n, first, rerr := g.recordAttempt(ctx, in, err)
 	if rerr != nil {
 		g.log.Warn("ingest failed; the attempt could not be counted", "mailbox", in.Mailbox, "uid", in.UID, "err", err, "count_err", rerr)
 		return res, err
 	}
-	if n >= g.cfg.MaxAttempts {
-		return res, fmt.Errorf("%w: gave up after %d attempts: %w", ErrPermanent, n, err)
+	if span := g.cfg.Now().Sub(first); n >= g.cfg.MaxAttempts && span >= g.cfg.GiveUpAfter {
+		return res, fmt.Errorf("%w: gave up after %d attempts in %s: %w", ErrPermanent, n, span.Round(time.Second), err)
 	}
 	g.log.Warn("ingest failed temporarily; will retry", "mailbox", in.Mailbox, "uid", in.UID, "attempt", n, "max_attempts", g.cfg.MaxAttempts, "err", err)
 	return res, fmt.Errorf("attempt %d of %d: %w", n, g.cfg.MaxAttempts, err)
@@ -296,7 +308,8 @@ func Temporary(err error) bool {
 	}
 	var se *sourceError
 	if errors.As(err, &se) || errors.Is(err, ErrUnavailable) || errors.Is(err, context.Canceled) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrConflict) {
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrConflict) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return true
 	}
 	var pqErr *pq.Error
@@ -332,14 +345,17 @@ func (s sourceReader) Read(p []byte) (int, error) {
 
 // recordAttempt counts a failed attempt at in and returns how many there
 // were. It runs outside the failed transaction.
-func (g *Ingester) recordAttempt(ctx context.Context, in Inbound, cause error) (int, error) {
-	var n int
+func (g *Ingester) recordAttempt(ctx context.Context, in Inbound, cause error) (int, time.Time, error) {
+	var a struct {
+		N     int       `db:"attempts"`
+		First time.Time `db:"first_at"`
+	}
 	err := g.store.WithTx(ctx, func(tx *sqlx.Tx) error {
 		now := g.cfg.Now()
-		if err := tx.GetContext(ctx, &n, `INSERT INTO inbound_attempts (mailbox, uid_validity, uid, attempts, last_error, first_at, last_at)
+		if err := tx.GetContext(ctx, &a, `INSERT INTO inbound_attempts (mailbox, uid_validity, uid, attempts, last_error, first_at, last_at)
 			VALUES ($1, $2, $3, 1, $4, $5, $5)
 			ON CONFLICT (mailbox, uid_validity, uid) DO UPDATE SET attempts = inbound_attempts.attempts + 1, last_error = $4, last_at = $5
-			RETURNING attempts`, in.Mailbox, int64(in.UIDValidity), int64(in.UID), truncateText(cause.Error(), 2000), now); err != nil {
+			RETURNING attempts, first_at`, in.Mailbox, int64(in.UIDValidity), int64(in.UID), truncateText(cause.Error(), 2000), now); err != nil {
 			return fmt.Errorf("count attempt: %w", mapErr(err))
 		}
 		// Attempts at messages committed since are of no use any more.
@@ -350,7 +366,7 @@ func (g *Ingester) recordAttempt(ctx context.Context, in Inbound, cause error) (
 		}
 		return nil
 	})
-	return n, err
+	return a.N, a.First, err
 }
 
 func (g *Ingester) ingestOnce(ctx context.Context, in Inbound) (res Result, err error) {

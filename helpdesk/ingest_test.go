@@ -144,6 +144,7 @@ func outbox(t testing.TB, db *sqlx.DB, caseID int64) []outRow {
 }
 
 func TestIngest_NewMailOpensACaseAndAcknowledges(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	raw, err := os.ReadFile("testdata/new-case-korean.eml")
 	if err != nil {
@@ -190,6 +191,7 @@ func TestIngest_NewMailOpensACaseAndAcknowledges(t *testing.T) {
 }
 
 func TestIngest_SameMessageTwiceIsOneCase(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	m := msg("Jane <jane@acme.example>", "Help", "dup-1@acme.example", "", "It broke.")
 	first := e.ingest(m)
@@ -212,6 +214,7 @@ func TestIngest_SameMessageTwiceIsOneCase(t *testing.T) {
 }
 
 func TestIngest_ThreadsRepliesByInReplyToAndReferences(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	mustUser(t, e.s.DB(), "carla@acme.example", "contact", "Acme")
 	first := e.ingest(msg("Jane <jane@acme.example>", "Help", "t-1@acme.example", "", "It broke."))
@@ -242,6 +245,7 @@ func TestIngest_ThreadsRepliesByInReplyToAndReferences(t *testing.T) {
 }
 
 func TestIngest_NotificationsGoToTheLoginEmail(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	first := e.ingest(msg("Minsu <minsu.kim@gmail.example>", "VPN", "n-1@gmail.example", "", "VPN is down."))
 	out := outbox(t, e.s.DB(), first.CaseID)
@@ -258,6 +262,7 @@ func TestIngest_NotificationsGoToTheLoginEmail(t *testing.T) {
 }
 
 func TestIngest_AutomatedMailNeverOpensReopensOrNotifies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	first := e.ingest(msg("Minsu <minsu@acme.example>", "printer", "a-1@acme.example", "", "Broken."))
 	before := count(t, e.s.DB(), `SELECT count(*) FROM outbox`)
@@ -287,6 +292,7 @@ func TestIngest_AutomatedMailNeverOpensReopensOrNotifies(t *testing.T) {
 }
 
 func TestIngest_OwnMailComingBackIsIgnored(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.ingest(msg("Example Support <support@example.com>", "Re: x [Case #1]", "hd.abc@example.com", "", "loop", "X-Helpdesk-Loop: "+loopID, "Auto-Submitted: auto-generated"))
 	if r.Class != "loop" || r.Decision != "ignored" || r.CaseID != 0 {
@@ -298,10 +304,11 @@ func TestIngest_OwnMailComingBackIsIgnored(t *testing.T) {
 }
 
 func TestIngest_PermanentBounceSuppressesTheAddress(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	first := e.ingest(msg("Jane <jane@acme.example>", "Help", "b-1@acme.example", "", "It broke."))
-	ack, _ := ackOf(t, e, first.CaseID) // sent: only mail that left can bounce
-	bounce := "From: MAILER-DAEMON@mx.acme.example (Mail Delivery System)\nTo: support@example.com\nSubject: Undelivered Mail Returned to Sender\n" +
+	ack, verp := ackOf(t, e, first.CaseID) // sent: only mail that left can bounce
+	bounce := "From: MAILER-DAEMON@mx.acme.example (Mail Delivery System)\nTo: " + verp + "\nSubject: Undelivered Mail Returned to Sender\n" +
 		"Message-ID: <bounce-1@mx.acme.example>\nReturn-Path: <>\nAuto-Submitted: auto-replied\n" +
 		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\n\n--r\nContent-Type: text/plain\n\nYour mail could not be delivered.\n" +
 		"--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.acme.example\n\nFinal-Recipient: rfc822; jane@acme.example\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n\n" +
@@ -328,6 +335,7 @@ func TestIngest_PermanentBounceSuppressesTheAddress(t *testing.T) {
 }
 
 func TestIngest_StrangerReplyIsHeldNotAComment(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	first := e.ingest(msg("Jane <jane@acme.example>", "Help", "s-1@acme.example", "", "It broke."))
 	ack := outbox(t, e.s.DB(), first.CaseID)[0].MessageID
@@ -342,6 +350,7 @@ func TestIngest_StrangerReplyIsHeldNotAComment(t *testing.T) {
 }
 
 func TestIngest_IdenticalAttachmentsAreStoredOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	raw, _ := os.ReadFile("testdata/new-case-korean.eml")
 	e.ingest(string(raw))
@@ -352,6 +361,7 @@ func TestIngest_IdenticalAttachmentsAreStoredOnce(t *testing.T) {
 }
 
 func TestIngest_CursorResetsOnNewUIDValidity(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	if err := e.g.ResetCursor(ctx, "support/INBOX", 7); err != nil {
@@ -389,6 +399,7 @@ func (k *killingReader) Read(p []byte) (int, error) {
 }
 
 func TestIngest_DatabaseGoneMidIngestLosesNothing(t *testing.T) {
+	t.Parallel()
 	u, _ := url.Parse(pgtest.Schema(t))
 	q := u.Query()
 	app := fmt.Sprintf("ingest-kill-%d", time.Now().UnixNano())
@@ -434,6 +445,7 @@ func TestIngest_DatabaseGoneMidIngestLosesNothing(t *testing.T) {
 }
 
 func TestIngest_AgentReplyIsRelayedToTheSubmitterOnly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// Minsu writes from his second address with a colleague in Cc.
 	first := e.ingest(msg("Minsu <minsu.kim@gmail.example>", "VPN", "r-1@gmail.example", "", "VPN is down.", "Cc: jane@acme.example"))
@@ -468,6 +480,7 @@ func TestIngest_AgentReplyIsRelayedToTheSubmitterOnly(t *testing.T) {
 }
 
 func TestIngest_CommentKeepsOnlyTheNewTextOfAReply(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	first := e.ingest(msg("Minsu <minsu@acme.example>", "printer", "q-1@acme.example", "", "The printer is broken."))
 	ack := outbox(t, e.s.DB(), first.CaseID)[0]
@@ -490,6 +503,7 @@ func TestIngest_CommentKeepsOnlyTheNewTextOfAReply(t *testing.T) {
 }
 
 func TestIngest_ResellerSubmittedCaseNotifiesTheReseller(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	mustOrg(t, e.s.DB(), "Resell Co", "", "resell.example")
 	mustUser(t, e.s.DB(), "rita@resell.example", "reseller", "Resell Co")
@@ -512,6 +526,7 @@ func TestIngest_ResellerSubmittedCaseNotifiesTheReseller(t *testing.T) {
 }
 
 func TestReprocess_HeldMessageBecomesACommentOnceTheSenderIsAllowed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	first := e.ingest(msg("Jane <jane@acme.example>", "Help", "rp-1@acme.example", "", "It broke."))

@@ -72,32 +72,39 @@ func (l *logCapture) find(msg string) []map[string]string {
 }
 
 func TestIngest_RepeatedTemporaryFailureSetsTheMessageAside(t *testing.T) {
+	t.Parallel()
 	logs := &logCapture{}
 	db := pgtest.New(t)
 	e := newEnvWithDB(t, db, func(c *helpdesk.IngestConfig) {
 		c.MaxAttempts = 3
+		c.GiveUpAfter = time.Minute
 		c.Logger = slog.New(logs)
 	})
 	poisonTrigger(t, db, "poison")
 	raw := strings.ReplaceAll(msg("jane@acme.example", "poison", "p-1@acme.example", "", "body"), "\n", "\r\n")
 	in := helpdesk.Inbound{Mailbox: "support/INBOX", UIDValidity: 7, UID: 9}
 	var err error
-	for attempt := 1; attempt <= 3; attempt++ {
+	// Three quick failures are not enough: a short outage must not cost a
+	// good mail. Failing for longer than GiveUpAfter is.
+	for attempt := 1; attempt <= 4; attempt++ {
+		if attempt == 4 {
+			e.clk.Add(time.Minute)
+		}
 		in.Body = strings.NewReader(raw)
 		_, err = e.g.Ingest(context.Background(), in)
 		if err == nil {
 			t.Fatal("the poisoned insert succeeded")
 		}
-		if attempt < 3 && helpdesk.IsPermanent(err) {
+		if attempt < 4 && helpdesk.IsPermanent(err) {
 			t.Fatalf("attempt %d: %v is permanent, want a retry", attempt, err)
 		}
 	}
-	if !helpdesk.IsPermanent(err) || !strings.Contains(err.Error(), "gave up after 3 attempts") {
-		t.Fatalf("third attempt: %v, want permanent after 3 attempts", err)
+	if !helpdesk.IsPermanent(err) || !strings.Contains(err.Error(), "gave up after 4 attempts in 1m0s") {
+		t.Fatalf("fourth attempt, a minute later: %v, want permanent", err)
 	}
 	retries := logs.find("ingest failed temporarily; will retry")
-	if len(retries) != 2 {
-		t.Fatalf("%d retries logged, want 2", len(retries))
+	if len(retries) != 3 {
+		t.Fatalf("%d retries logged, want 3", len(retries))
 	}
 	for i, r := range retries {
 		if r["level"] != "WARN" || r["uid"] != "9" || r["attempt"] != string(rune('1'+i)) {
@@ -109,7 +116,7 @@ func TestIngest_RepeatedTemporaryFailureSetsTheMessageAside(t *testing.T) {
 	if err := e.g.Fail(context.Background(), in, err); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, db, `SELECT count(*) FROM messages WHERE decision = 'failed' AND reason LIKE '%gave up after 3 attempts%'`); n != 1 {
+	if n := count(t, db, `SELECT count(*) FROM messages WHERE decision = 'failed' AND reason LIKE '%gave up after 4 attempts%'`); n != 1 {
 		t.Fatalf("%d failed records with the reason", n)
 	}
 	if n := count(t, db, `SELECT count(*) FROM inbound_attempts`); n != 0 {
@@ -122,6 +129,7 @@ func TestIngest_RepeatedTemporaryFailureSetsTheMessageAside(t *testing.T) {
 }
 
 func TestIngest_ErrorsAboutTheMessageArePermanentAtOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// A mail without any sender address can never become a case.
 	_, err := e.ingestErr("To: support@example.com\nSubject: who\nMessage-ID: <nofrom@acme.example>\n\nbody\n")
@@ -134,6 +142,7 @@ func TestIngest_ErrorsAboutTheMessageArePermanentAtOnce(t *testing.T) {
 }
 
 func TestTemporary_ClassifiesByCause(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		err  error
@@ -213,6 +222,7 @@ func (p *switchProxy) set(up bool) {
 }
 
 func TestIngest_AnOutageCountsNoAttempts(t *testing.T) {
+	t.Parallel()
 	u, err := url.Parse(pgtest.Schema(t))
 	if err != nil {
 		t.Fatal(err)
@@ -247,6 +257,7 @@ func TestIngest_AnOutageCountsNoAttempts(t *testing.T) {
 }
 
 func TestIngest_ReplyBeforeItsParentWaitsThenThreads(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	child := e.ingest(msg("jane@acme.example", "Re: Printer", "child@acme.example", "parent@acme.example", "And it smokes."))
@@ -276,6 +287,7 @@ func TestIngest_ReplyBeforeItsParentWaitsThenThreads(t *testing.T) {
 }
 
 func TestIngest_ReplyWhoseParentNeverComesOpensACaseAfterTheWait(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	if r := e.ingest(msg("jane@acme.example", "Re: old thread", "orphan@acme.example", "elsewhere@acme.example", "Hello?")); r.Decision != helpdesk.DecisionWaiting {
@@ -299,6 +311,7 @@ func TestIngest_ReplyWhoseParentNeverComesOpensACaseAfterTheWait(t *testing.T) {
 }
 
 func TestIngest_RepliesToOurOwnMailNeverWait(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// A reply naming only our Message-IDs: ours are known when sent, so an
 	// unknown one will never arrive.
@@ -309,6 +322,7 @@ func TestIngest_RepliesToOurOwnMailNeverWait(t *testing.T) {
 }
 
 func TestIngest_MalformedMessageIDIsNormalisedAndRepliesThread(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	first := e.ingest("From: jane@acme.example\nTo: support@example.com\nSubject: Help\nMessage-ID: <abc123>\n\nIt broke.\n")
@@ -337,6 +351,7 @@ func TestIngest_MalformedMessageIDIsNormalisedAndRepliesThread(t *testing.T) {
 }
 
 func TestIngest_SubjectWithLineBreaksIsStoredOnOneLine(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.ingest(msg("jane@acme.example", "=?utf-8?Q?Printer=0D=0Ais_down=0A=0ABcc:_x@evil.example?=", "crlf@acme.example", "", "body"))
 	var subject string
@@ -353,5 +368,56 @@ func TestIngest_SubjectWithLineBreaksIsStoredOnOneLine(t *testing.T) {
 				t.Fatalf("%s mail grew a header from the subject: %q", row.Kind, line)
 			}
 		}
+	}
+}
+
+func TestIngest_ACustomerCannotSilenceTheAgentsWithAForgedReport(t *testing.T) {
+	e := newEnv(t)
+	first := e.ingest(msg("Jane <jane@acme.example>", "Help", "silence-1@acme.example", "", "It broke."))
+	var notice string
+	if err := e.s.DB().Get(&notice, `UPDATE outbox SET status = 'sent', attempts = 1, sent_at = now() WHERE case_id = $1 AND 'agents@example.com' = ANY(recipients)
+		RETURNING message_id`, first.CaseID); err != nil {
+		t.Fatal(err)
+	}
+	// The notice's Message-ID is in the References of mail the customer
+	// gets, so she can name it in a report of her own making.
+	r := e.ingest(dsn("forged@acme.example", "support@example.com", "agents@example.com", "failed", "5.1.1",
+		"X-Original-Message-ID: <"+notice+">\n", "Message-ID: <"+notice+">"))
+	if r.Class != "bounce" || !strings.Contains(r.Reason, "unverified bounce") {
+		t.Fatalf("forged report: %+v", r)
+	}
+	if suppressed(t, e, "agents@example.com") {
+		t.Fatal("a forged report naming the agent notice suppressed the agents")
+	}
+}
+
+func TestIngest_AWaitingMailThatCannotBeDecidedHoldsNoOther(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// No sender at all, and a reply: it waits, and can never open a case.
+	bad := e.ingest("To: support@example.com\nSubject: Re: ?\nMessage-ID: <nobody@acme.example>\nIn-Reply-To: <gone@elsewhere.example>\n\nwho?\n")
+	if bad.Decision != helpdesk.DecisionWaiting {
+		t.Fatalf("%+v, want waiting", bad)
+	}
+	good := e.ingest(msg("jane@acme.example", "Re: Printer", "good-child@acme.example", "good-parent@acme.example", "Smoke."))
+	parent := e.ingest(msg("jane@acme.example", "Printer", "good-parent@acme.example", "", "Fire."))
+	if good.Decision != helpdesk.DecisionWaiting || parent.Decision != "new_case" {
+		t.Fatalf("child %+v, parent %+v", good, parent)
+	}
+	e.clk.Add(3 * time.Minute)
+	n, err := e.g.ResolveWaiting(ctx, e.clk.Now())
+	if err != nil || n != 2 {
+		t.Fatalf("ResolveWaiting: %d, %v; want both decided", n, err)
+	}
+	w, err := helpdesk.ExplainMessage(ctx, e.s.DB(), "good-child@acme.example")
+	if err != nil || w.Decision != "comment" || w.CaseID == nil || *w.CaseID != parent.CaseID {
+		t.Fatalf("the good reply: %+v, %v", w, err)
+	}
+	w, err = helpdesk.ExplainMessage(ctx, e.s.DB(), "nobody@acme.example")
+	if err != nil || w.Decision != "failed" || !strings.Contains(w.Reason, "could not be decided") {
+		t.Fatalf("the bad reply: %+v, %v", w, err)
+	}
+	if n, err := e.g.ResolveWaiting(ctx, e.clk.Now()); err != nil || n != 0 {
+		t.Fatalf("a second pass: %d, %v", n, err)
 	}
 }

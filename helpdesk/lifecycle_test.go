@@ -45,6 +45,7 @@ func lastOut(t testing.TB, e *env, caseID int64) outRow {
 }
 
 func TestLifecycle_FullConversationReopenAndFollowUp(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	first := e.ingest(msg("Minsu <minsu@acme.example>", "VPN", "lc-1@acme.example", "", "VPN is down."))
@@ -124,6 +125,7 @@ func TestLifecycle_FullConversationReopenAndFollowUp(t *testing.T) {
 }
 
 func TestLifecycle_SilenceGivesTwoRemindersThenAutoSolve(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.ingest(msg("Minsu <minsu@acme.example>", "VPN", "rm-1@acme.example", "", "VPN is down.")).CaseID
 	notice := outbox(t, e.s.DB(), id)[1].MessageID
@@ -169,6 +171,7 @@ func TestLifecycle_SilenceGivesTwoRemindersThenAutoSolve(t *testing.T) {
 }
 
 func TestLifecycle_MergeMovesLaterMailToTheTarget(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.ingest(msg("Minsu <minsu@acme.example>", "VPN", "mg-1@acme.example", "", "VPN is down.")).CaseID
 	b := e.ingest(msg("Minsu <minsu@acme.example>", "VPN again", "mg-2@acme.example", "", "Still no VPN.")).CaseID
@@ -196,6 +199,7 @@ func TestLifecycle_MergeMovesLaterMailToTheTarget(t *testing.T) {
 }
 
 func TestLifecycle_EscalationAllowedAndRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	mustOrg(t, e.s.DB(), "Basic Co", "basic", "basic.example")
 	premium := e.ingest(msg("Minsu <minsu@acme.example>", "Outage", "es-1@acme.example", "", "All down."))
@@ -230,6 +234,7 @@ func TestLifecycle_EscalationAllowedAndRefused(t *testing.T) {
 }
 
 func TestLifecycle_OutOfOfficeOnASolvedCaseLeavesItSolved(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.ingest(msg("Minsu <minsu@acme.example>", "printer", "oo-1@acme.example", "", "Broken.")).CaseID
 	notice := outbox(t, e.s.DB(), id)[1].MessageID
@@ -251,6 +256,7 @@ func TestLifecycle_OutOfOfficeOnASolvedCaseLeavesItSolved(t *testing.T) {
 }
 
 func TestLifecycle_InternalNoteIsNeverSentToTheCustomer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.ingest(msg("Minsu <minsu@acme.example>", "VPN", "in-1@acme.example", "", "VPN is down.")).CaseID
 	notice := outbox(t, e.s.DB(), id)[1].MessageID
@@ -309,6 +315,7 @@ func lastOutOfKind(t testing.TB, e *env, caseID int64, kind string) string {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestLifecycle_SurveyADayAfterSolvingAndRatingAnswers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.ingest(msg("Minsu <minsu@acme.example>", "VPN", "sv-1@acme.example", "", "VPN is down.")).CaseID
 	notice := outbox(t, e.s.DB(), id)[1].MessageID
@@ -338,6 +345,7 @@ func TestLifecycle_SurveyADayAfterSolvingAndRatingAnswers(t *testing.T) {
 }
 
 func TestLifecycle_RawMailIsPurgedAfterItsRetention(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.ingest(msg("Minsu <minsu@acme.example>", "VPN", "pr-1@acme.example", "", "VPN is down."))
 	e.tick()

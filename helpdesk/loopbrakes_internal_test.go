@@ -8,6 +8,7 @@ import (
 )
 
 func TestJudgeBounce_OnlyProofThatItConcernsOurMailToThatAddressVerifies(t *testing.T) {
+	t.Parallel()
 	caseID := int64(7)
 	sent := func(id int64, status string, attempts int, rcpts ...string) *sentMail {
 		return &sentMail{ID: id, MessageID: "hd.m" + string(rune('0'+id)) + "@example.com", CaseID: &caseID, Recipients: rcpts, Status: status, Attempts: attempts}
@@ -67,6 +68,7 @@ func TestJudgeBounce_OnlyProofThatItConcernsOurMailToThatAddressVerifies(t *test
 }
 
 func TestSenderThrottle_OverTheLimitHoldsBackAndTellsAgentsOnce(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name                    string
 		cases, throttled, limit int
@@ -88,6 +90,7 @@ func TestSenderThrottle_OverTheLimitHoldsBackAndTellsAgentsOnce(t *testing.T) {
 }
 
 func TestQuotesOurMail_SubjectMessageIDOrCaseTag(t *testing.T) {
+	t.Parallel()
 	seven := int64(7)
 	ours := []ourMail{{MessageID: "hd.v1-7-3-abc.123@example.com", Subject: "We received your request: Printer on fire [Case #7]", CaseID: &seven}}
 	tests := []struct {
@@ -116,6 +119,7 @@ func TestQuotesOurMail_SubjectMessageIDOrCaseTag(t *testing.T) {
 }
 
 func TestAnswerTooLarge_OnlyHumansWhoMayOpenCasesOncePerInterval(t *testing.T) {
+	t.Parallel()
 	human := threading.ClassHuman
 	tests := []struct {
 		name string

@@ -27,6 +27,7 @@ func outboxKinds(t testing.TB, e *env, where string, args ...any) map[string]int
 }
 
 func TestIngest_SenderOverTheCaseLimitIsThrottledWithOneDigest(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t) // default limit: 5 new cases per sender per hour
 	var decisions []string
 	for i := range 8 {
@@ -66,6 +67,7 @@ func TestIngest_SenderOverTheCaseLimitIsThrottledWithOneDigest(t *testing.T) {
 }
 
 func TestIngest_NewMailQuotingOurRecentMailIsNotAcknowledged(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		after time.Duration
@@ -117,6 +119,7 @@ func TestIngest_NewMailQuotingOurRecentMailIsNotAcknowledged(t *testing.T) {
 }
 
 func TestEnqueueMail_StaffBudgetLimitsAgentNotices(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStore(t)
 	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)

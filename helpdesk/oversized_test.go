@@ -37,6 +37,7 @@ func header(from, subject, id, inReplyTo string, extra ...string) string {
 }
 
 func TestIngest_OversizedMailIsRecordedOnItsCaseAndAnsweredWithTheRealLimit(t *testing.T) {
+	t.Parallel()
 	const limit = 60 << 10 // the poller's cap, far below the 50 MB attachment cap
 	tests := []struct {
 		name      string

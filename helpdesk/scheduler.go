@@ -11,11 +11,16 @@ import (
 // timers; the others skip the round.
 const schedulerLock = 0x68656c71 // "helq"
 
+// WaitingLock is the advisory lock of the pass deciding waiting replies
+// (Ingester.ResolveWaiting): a long timer pass must not delay it.
+const WaitingLock = 0x68656c77 // "helw"
+
 // Scheduler runs a timer pass every Interval on at most one daemon at a time.
 type Scheduler struct {
 	store    *Store
 	interval time.Duration
 	pass     func(ctx context.Context, now time.Time) (int, error)
+	lock     int64
 	now      func() time.Time
 	log      *slog.Logger
 }
@@ -32,7 +37,7 @@ func NewScheduler(s *Store, interval time.Duration, pass func(ctx context.Contex
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Scheduler{store: s, interval: interval, pass: pass, now: now, log: log.With("component", "scheduler")}
+	return &Scheduler{store: s, interval: interval, pass: pass, lock: schedulerLock, now: now, log: log.With("component", "scheduler")}
 }
 
 // Run passes until ctx is done. A failed pass is logged and retried at the
@@ -66,6 +71,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 }
 
+// WithLock makes the scheduler take advisory lock key instead of the timer
+// pass's, so that it runs beside the timers rather than taking turns.
+func (s *Scheduler) WithLock(key int64) *Scheduler {
+	s.lock = key
+	return s
+}
+
 // Once runs one pass if no other daemon is running one; ran says whether it did.
 func (s *Scheduler) Once(ctx context.Context) (n int, ran bool, err error) {
 	conn, err := s.store.db.Conn(ctx)
@@ -74,13 +86,13 @@ func (s *Scheduler) Once(ctx context.Context) (n int, ran bool, err error) {
 	}
 	defer conn.Close()
 	var got bool
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, hashtext(current_schema()))`, schedulerLock).Scan(&got); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, hashtext(current_schema()))`, s.lock).Scan(&got); err != nil {
 		return 0, false, fmt.Errorf("scheduler lock: %w", mapErr(err))
 	}
 	if !got {
 		return 0, false, nil
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext(current_schema()))`, schedulerLock) //nolint:errcheck
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext(current_schema()))`, s.lock) //nolint:errcheck
 	n, err = s.pass(ctx, s.now())
 	return n, true, err
 }

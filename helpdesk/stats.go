@@ -13,6 +13,9 @@ type Stats struct {
 	OldestQueuedAge   time.Duration // how long the oldest due, unsent mail has waited
 	InboundByDecision map[string]int
 	Suppressed        int // addresses currently suppressed
+	OutboxDue         int // unsent mail due now: queued or being sent, next attempt not in the future
+	SLAWarned         int // cases whose assignee was ever warned of the first-response target
+	SLABreached       int // cases that ever breached the first-response target
 }
 
 // ReadStats gathers Stats in a few aggregate queries.
@@ -44,6 +47,12 @@ func ReadStats(ctx context.Context, q Queryer, now time.Time) (*Stats, error) {
 	}
 	if oldest != nil {
 		st.OldestQueuedAge = now.Sub(*oldest)
+	}
+	if err := q.GetContext(ctx, &st.OutboxDue, `SELECT count(*) FROM outbox WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1`, now); err != nil {
+		return nil, fmt.Errorf("stats: %w", mapErr(err))
+	}
+	if err := q.QueryRowxContext(ctx, `SELECT count(sla_warned_at), count(sla_breached_at) FROM cases`).Scan(&st.SLAWarned, &st.SLABreached); err != nil {
+		return nil, fmt.Errorf("stats: %w", mapErr(err))
 	}
 	if err := q.GetContext(ctx, &st.Suppressed, `SELECT count(*) FROM suppressions WHERE suppressed_until > $1`, now); err != nil {
 		return nil, fmt.Errorf("stats: %w", mapErr(err))

@@ -40,6 +40,7 @@ func mustUser(t testing.TB, q helpdesk.Queryer, email, role, org string) *helpde
 }
 
 func TestCreateUser_CanonicalisesAndRejectsDuplicates(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStore(t)
 	mustOrg(t, s.DB(), "Acme", "premium", "acme.example")
@@ -62,6 +63,7 @@ func TestCreateUser_CanonicalisesAndRejectsDuplicates(t *testing.T) {
 }
 
 func TestCreateUser_RejectsBadInput(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStore(t)
 	mustOrg(t, s.DB(), "Acme", "", "acme.example")
@@ -86,6 +88,7 @@ func TestCreateUser_RejectsBadInput(t *testing.T) {
 }
 
 func TestSchema_ConstraintsProtectTheData(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStore(t)
 	o := mustOrg(t, s.DB(), "Acme", "", "acme.example")
@@ -119,6 +122,7 @@ func TestSchema_ConstraintsProtectTheData(t *testing.T) {
 }
 
 func TestGrants_AddRevokeRegrant(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStore(t)
 	c := mustOrg(t, s.DB(), "Acme", "", "acme.example")
@@ -164,6 +168,7 @@ func TestGrants_AddRevokeRegrant(t *testing.T) {
 }
 
 func TestWithTx_RollsBackOnError(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStore(t)
 	boom := errors.New("boom")
@@ -180,6 +185,7 @@ func TestWithTx_RollsBackOnError(t *testing.T) {
 }
 
 func TestOpen_UnreachableDatabaseIsUnavailable(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// Port 1 on loopback: nothing listens there.
@@ -190,6 +196,7 @@ func TestOpen_UnreachableDatabaseIsUnavailable(t *testing.T) {
 }
 
 func TestListCases_FiltersAndSearch(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStore(t)
 	mustOrg(t, s.DB(), "Acme", "", "acme.example")
@@ -272,6 +279,7 @@ func TestListCases_FiltersAndSearch(t *testing.T) {
 }
 
 func TestWithBinaryParameters(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"postgres://u@h/db?sslmode=disable":                      "postgres://u@h/db?sslmode=disable&binary_parameters=yes",
 		"postgres://u@h/db":                                      "postgres://u@h/db?binary_parameters=yes",

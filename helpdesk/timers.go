@@ -93,7 +93,9 @@ func (l *Lifecycle) timers(ctx context.Context, id int64, now time.Time) (bool, 
 // the decisions recorded about the messages stay.
 func purgeRaw(ctx context.Context, q Queryer, now time.Time) error {
 	if _, err := q.ExecContext(ctx, `DELETE FROM raw_messages WHERE id IN (
-		SELECT id FROM raw_messages WHERE expires_at < $1 ORDER BY expires_at LIMIT 1000)`, now); err != nil {
+		SELECT r.id FROM raw_messages r WHERE r.expires_at < $1
+		  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.raw_id = r.id AND m.decision = 'waiting')
+		ORDER BY r.expires_at LIMIT 1000)`, now); err != nil {
 		return fmt.Errorf("purge raw mail: %w", mapErr(err))
 	}
 	return nil

@@ -25,6 +25,7 @@ func viaBorder(raw string, border ...string) string {
 }
 
 func TestIngest_OnlyTheBordersAuthenticationResultsLetAnAgentAct(t *testing.T) {
+	t.Parallel()
 	const (
 		realPass = "Authentication-Results: mx.example.com; dkim=pass header.d=example.com header.s=s1; spf=pass smtp.mailfrom=alice@example.com"
 		realFail = "Authentication-Results: mx.example.com; dkim=fail (bad signature) header.d=example.com; spf=fail smtp.mailfrom=alice@example.com"

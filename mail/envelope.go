@@ -63,6 +63,9 @@ func (p *parser) envelope(h header) {
 			}
 		}
 		id := CanonicalMsgID(raw)
+		if n := normalizeID(raw); validMsgID(n) && reservedID(n) {
+			id = hashedID(n)
+		}
 		switch {
 		case id == "":
 			p.warn(fmt.Sprintf("header: unusable Message-ID %.60q", v))

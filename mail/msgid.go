@@ -34,8 +34,20 @@ func CanonicalMsgID(v string) string {
 	if len(id) <= 64 && isDotAtomText(id) {
 		return id + "@" + MalformedIDDomain // "<abc123>": keep it readable
 	}
+	return hashedID(id)
+}
+
+func hashedID(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return "sha-" + hex.EncodeToString(sum[:16]) + "@" + MalformedIDDomain
+}
+
+// reservedID reports an id in a domain of the ids we make up: a Message-ID
+// a sender writes there is treated as malformed, so that it can never pass
+// for one of ours (or for another mail's stand-in).
+func reservedID(id string) bool {
+	d := strings.ToLower(id[strings.LastIndexByte(id, '@')+1:])
+	return d == MalformedIDDomain || d == SyntheticIDDomain
 }
 
 // validMsgID is RFC 5322's msg-id without the brackets (obsolete forms

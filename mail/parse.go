@@ -492,7 +492,19 @@ func (p *parser) finish() {
 // is delivered twice: sender, date, subject, recipients and content.
 func syntheticID(m *Message) string {
 	h := sha256.New()
-	io.WriteString(h, m.MessageIDAlias)
+	if m.MessageIDAlias != "" {
+		// A malformed id: the id and what a relay never changes (not the
+		// body or recipients, which lists and aliases may rewrite), so a
+		// second delivery of the mail is recognised.
+		io.WriteString(h, m.MessageIDAlias)
+		for _, k := range []string{"From", "Date", "Subject"} {
+			for _, v := range m.Header[k] {
+				io.WriteString(h, v)
+			}
+			h.Write([]byte{0})
+		}
+		return hex.EncodeToString(h.Sum(nil))[:32] + "@" + SyntheticIDDomain
+	}
 	for _, k := range []string{"From", "Date", "Subject", "To", "Cc"} {
 		for _, v := range m.Header[k] {
 			io.WriteString(h, v)

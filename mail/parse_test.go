@@ -532,3 +532,23 @@ func TestParse_SubjectIsOneLineAndCapped(t *testing.T) {
 		})
 	}
 }
+
+func TestParse_MessageIDInOurReservedDomainsIsTreatedAsMalformed(t *testing.T) {
+	for _, id := range []string{"abc123@" + MalformedIDDomain, "0123456789abcdef0123456789abcdef@" + SyntheticIDDomain} {
+		m, err := Parse(strings.NewReader("From: a@acme.example\r\nMessage-ID: <"+id+">\r\nSubject: x\r\n\r\nbody\r\n"), ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.MessageID == id || m.MessageIDAlias == id || m.MessageIDAlias == "" {
+			t.Fatalf("<%s> stored as %s alias %s: a sender could claim one of our made-up ids", id, m.MessageID, m.MessageIDAlias)
+		}
+	}
+}
+
+func TestParse_MalformedIDSurvivesARelayRewritingRecipientsOrFooter(t *testing.T) {
+	a, _ := Parse(strings.NewReader("From: a@acme.example\r\nTo: x@acme.example\r\nDate: Fri, 20 Nov 2026 15:00:00 +0900\r\nMessage-ID: <abc123>\r\nSubject: x\r\n\r\nbody\r\n"), ParseOptions{})
+	b, _ := Parse(strings.NewReader("From: a@acme.example\r\nTo: list@acme.example\r\nDate: Fri, 20 Nov 2026 15:00:00 +0900\r\nMessage-ID: <abc123>\r\nSubject: x\r\n\r\nbody\r\n--\r\nlist footer\r\n"), ParseOptions{})
+	if a.MessageID != b.MessageID {
+		t.Fatalf("two copies of one mail: %s / %s", a.MessageID, b.MessageID)
+	}
+}

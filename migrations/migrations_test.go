@@ -23,6 +23,7 @@ func openSchema(t *testing.T) *sql.DB {
 }
 
 func TestUp_SecondRunIsNoOp(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := openSchema(t)
 
@@ -47,6 +48,7 @@ func TestUp_SecondRunIsNoOp(t *testing.T) {
 }
 
 func TestUp_RefusesNewerSchema(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := openSchema(t)
 	if _, err := migrations.Up(ctx, db); err != nil {
@@ -62,6 +64,7 @@ func TestUp_RefusesNewerSchema(t *testing.T) {
 }
 
 func TestUp_ConcurrentMigratorsDoNotCollide(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := pgtest.Schema(t)
 	const n = 4
@@ -108,6 +111,7 @@ func TestUp_ConcurrentMigratorsDoNotCollide(t *testing.T) {
 }
 
 func TestApply_FailedMigrationLeavesNoTrace(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := openSchema(t)
 	ms, err := migrations.Load(fstest.MapFS{
@@ -138,6 +142,7 @@ func TestApply_FailedMigrationLeavesNoTrace(t *testing.T) {
 }
 
 func TestLoad_RejectsBadNames(t *testing.T) {
+	t.Parallel()
 	for name, fsys := range map[string]fstest.MapFS{
 		"gap in numbering": {"0001_a.sql": {}, "0003_c.sql": {}},
 		"bad file name":    {"0001_a.sql": {}, "2_b.sql": {}},
@@ -152,6 +157,7 @@ func TestLoad_RejectsBadNames(t *testing.T) {
 }
 
 func TestAll_EmbeddedMigrationsAreWellFormed(t *testing.T) {
+	t.Parallel()
 	ms, err := migrations.All()
 	if err != nil {
 		t.Fatal(err)

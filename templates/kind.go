@@ -34,6 +34,11 @@ const (
 	SenderThrottled      Kind = "sender_throttled" // one sender opened too many cases: further mail is stored, once a digest
 )
 
+// Notifications to the operator (HELPDESK_OPERATOR_ADDRESS).
+const (
+	IntakeAlarm Kind = "intake_alarm" // a mailbox cannot be polled or the outbox is stuck; or it recovered
+)
+
 // kindSpec is what the package knows about one kind besides its templates.
 type kindSpec struct {
 	kind Kind
@@ -75,6 +80,7 @@ var specs = [...]kindSpec{
 	{kind: HeldForReview, agents: true, samples: heldForReviewSamples},
 	{kind: BounceRecorded, agents: true, caseOptional: true, samples: bounceRecordedSamples},
 	{kind: SenderThrottled, agents: true, caseOptional: true, samples: senderThrottledSamples},
+	{kind: IntakeAlarm, agents: true, caseOptional: true, samples: intakeAlarmSamples},
 }
 
 func lookup(k Kind) (kindSpec, bool) {

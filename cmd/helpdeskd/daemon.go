@@ -36,21 +36,27 @@ func mailComponents(c *config.Config, s *helpdesk.Store, log *slog.Logger, ready
 		return nil, nil, err
 	}
 	var cs []component
+	obs := ready.observer() // nil without a readiness: nothing is counted
+	al := newAlarms(s, g.Notifier(), c.OperatorAddress, c.AlarmAfter, nil, log, obs)
 	for _, m := range c.Mailboxes {
 		pc := poller.Config{
 			Name: m.Name, Addr: m.Addr, TLS: m.TLS, Auth: m.Auth, Username: m.Username, Password: m.Password,
 			Mailbox: m.Mailbox, ProcessedMailbox: m.ProcessedMailbox, FailedMailbox: m.FailedMailbox,
 			PollInterval: m.PollInterval, MaxMessageBytes: c.MaxMessageSize, Logger: log,
+			DrainTimeout: c.ShutdownTimeout,
 		}
+		key := pc.Key()
+		pc.OnError = func(kind string) { obs.imapError(key, kind) }
 		if m.TokenFile != "" {
 			pc.Token = xoauth2.FileToken(m.TokenFile)
 		}
-		p, err := poller.New(pc, mailboxHandler{g: g})
+		p, err := poller.New(pc, mailboxHandler{g: g, obs: obs})
 		if err != nil {
 			return nil, nil, fmt.Errorf("mailbox %s: %w", m.Name, err)
 		}
 		cs = append(cs, component{"poller " + m.Name, p.Run})
 		ready.addMailbox(pc.Key(), p)
+		al.addMailbox(pc.Key(), p)
 	}
 	sc := sender.Config{Addr: c.SMTP.Addr, TLS: c.SMTP.TLS, Auth: c.SMTP.Auth, Username: c.SMTP.Username,
 		Password: c.SMTP.Password, HeloName: c.SMTP.HeloName}
@@ -62,9 +68,24 @@ func mailComponents(c *config.Config, s *helpdesk.Store, log *slog.Logger, ready
 	if _, err := sender.New(sc); err != nil { // validate now, not at the first send
 		return nil, nil, err
 	}
+	al.send = func(ctx context.Context, from string, to []string, data []byte) error {
+		snd, err := sender.New(sc)
+		if err != nil {
+			return err
+		}
+		defer snd.Close()
+		return snd.Send(ctx, from, to, data)
+	}
+	cs = append(cs, component{"alarms", al.run})
 	d, err := helpdesk.NewDispatcher(s, helpdesk.DispatcherConfig{
-		Workers:     c.SMTPWorkers,
-		NewSender:   func() (helpdesk.MailSender, error) { return sender.New(sc) },
+		Workers: c.SMTPWorkers,
+		NewSender: func() (helpdesk.MailSender, error) {
+			s, err := sender.New(sc)
+			if err != nil {
+				return nil, err
+			}
+			return obs.wrapSender(s, sender.IsPermanent), nil
+		},
 		IsPermanent: sender.IsPermanent,
 		ListenURL:   c.DatabaseURL,
 		Logger:      log,
@@ -80,7 +101,7 @@ func mailComponents(c *config.Config, s *helpdesk.Store, log *slog.Logger, ready
 		// Replies that arrived before their parent are decided again soon
 		// after the parent comes, and at the latest when the wait is over.
 		every := max(min(c.ParentWait/4, 15*time.Second), time.Second)
-		cs = append(cs, component{"waiting replies", helpdesk.NewScheduler(s, every, g.ResolveWaiting, nil, log).Run})
+		cs = append(cs, component{"waiting replies", helpdesk.NewScheduler(s, every, g.ResolveWaiting, nil, log).WithLock(helpdesk.WaitingLock).Run})
 	}
 	return cs, g, nil
 }
@@ -153,7 +174,7 @@ func newDomain(c *config.Config, s *helpdesk.Store, log *slog.Logger) (*helpdesk
 		SuppressFor: c.SuppressFor, Notifier: n, Logger: log, Tokens: tokens,
 		UnknownSenders: c.UnknownSenders, Access: helpdesk.AccessPolicy{OrgCustomers: c.CustomerAccess == "org"},
 		StrangerNewCase: c.StrangerMail == "new_case", AgentAuth: c.AgentAuth, AuthServID: c.AuthServID, TrustedHops: c.TrustedHops, Policy: p,
-		MaxAttempts: c.IngestAttempts, ParentWait: orNegative(c.ParentWait),
+		MaxAttempts: c.IngestAttempts, GiveUpAfter: c.IngestGiveUp, ParentWait: orNegative(c.ParentWait),
 		MaxMessageSize: c.MaxMessageSize, SenderCaseLimit: limitOrOff(c.SenderCaseLimit), LoopWindow: orNegative(c.LoopWindow),
 	})
 	return g, lc, err
@@ -161,7 +182,8 @@ func newDomain(c *config.Config, s *helpdesk.Store, log *slog.Logger) (*helpdesk
 
 // mailboxHandler adapts the ingester to the poller.
 type mailboxHandler struct {
-	g *helpdesk.Ingester
+	g   *helpdesk.Ingester
+	obs *observer // counts ingested mail; may be nil
 }
 
 func (h mailboxHandler) Cursor(ctx context.Context, mailbox string) (poller.Cursor, error) {
@@ -170,7 +192,12 @@ func (h mailboxHandler) Cursor(ctx context.Context, mailbox string) (poller.Curs
 }
 
 func (h mailboxHandler) Deliver(ctx context.Context, d poller.Delivery) error {
-	_, err := h.g.Ingest(ctx, inbound(d, d.Body))
+	res, err := h.g.Ingest(ctx, inbound(d, d.Body))
+	if err != nil {
+		h.obs.ingestFailure(d.Mailbox, helpdesk.IsPermanent(err))
+	} else {
+		h.obs.ingestedMail(d.Mailbox, res, d.InternalDate, time.Now())
+	}
 	if helpdesk.IsPermanent(err) {
 		return poller.Permanent(err)
 	}

@@ -7,12 +7,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/config"
+	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/redact"
 	"github.com/helpdesk/helpdesk/helpdesk"
 	"github.com/helpdesk/helpdesk/mail/devmail"
 	"github.com/helpdesk/helpdesk/migrations"
@@ -57,31 +61,43 @@ func cmdDev(ctx context.Context, e *env, args []string) error {
 	out := e.stdout
 	say := func(format string, args ...any) { fmt.Fprintf(out, "dev: "+format+"\n", args...) }
 
+	// The lock makes sure that a PostgreSQL found running from the state
+	// directory was left by a dev that crashed, so stopping it is right.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	unlock, err := lockState(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
 	dbURL := c.DatabaseURL
 	if dbURL == "" {
-		cluster, err := newDevCluster(filepath.Join(dir, "postgres"), say)
+		cluster, err := newDevCluster(dir, say)
 		if err != nil {
 			return err
 		}
 		if *reset {
-			say("--reset: removing %s", dir)
+			say("--reset: removing the sandbox's state in %s", dir)
 			if err := cluster.Remove(ctx); err != nil {
 				return fmt.Errorf("reset: %w", err)
 			}
-			if err := os.RemoveAll(dir); err != nil {
+			if err := removeAllBut(dir, "lock"); err != nil {
 				return fmt.Errorf("reset: %w", err)
 			}
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
 		}
 		if err := cluster.Start(ctx); err != nil {
 			return fmt.Errorf("start the dev PostgreSQL: %w", err)
 		}
 		defer func() {
-			if err := cluster.Stop(); err != nil {
+			err := cluster.Stop()
+			switch {
+			case err != nil:
 				fmt.Fprintf(e.stderr, "dev: stop PostgreSQL: %v\n", err)
-			} else {
+			case cluster.Running(context.Background()):
+				say("PostgreSQL is still running from %s; stop it with: pg_ctl -D %s stop", cluster.dir, cluster.dir)
+			default:
 				say("PostgreSQL stopped; state kept in %s", dir)
 			}
 		}()
@@ -91,6 +107,13 @@ func cmdDev(ctx context.Context, e *env, args []string) error {
 		say("using HELPDESK_DATABASE_URL")
 		if *reset {
 			return errors.New("--reset only applies to the sandbox's own PostgreSQL, not to HELPDESK_DATABASE_URL")
+		}
+		created, err := createDatabaseIfMissing(ctx, dbURL)
+		if err != nil {
+			return err
+		}
+		if created {
+			say("created the database HELPDESK_DATABASE_URL names")
 		}
 	}
 
@@ -115,8 +138,10 @@ func cmdDev(ctx context.Context, e *env, args []string) error {
 		say("demo data already present")
 	}
 
+	// The env file: the database, and this binary first on PATH, so that
+	// the commands the banner prints work as printed.
 	envFile := filepath.Join(dir, "env")
-	if err := os.WriteFile(envFile, []byte("export HELPDESK_DATABASE_URL='"+dbURL+"'\n"), 0o600); err != nil {
+	if err := os.WriteFile(envFile, []byte(devEnvFile(dbURL, devExecutable())), 0o600); err != nil {
 		return err
 	}
 
@@ -153,16 +178,57 @@ func cmdDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	log := e.logger(dc)
-	components, _, err := mailComponents(dc, s, log, nil)
+
+	// The HTTP listener (health, readiness, metrics): HELPDESK_HTTP_ADDR, or
+	// a free port on loopback.
+	httpAddr := dc.HTTPAddr
+	if httpAddr == "" {
+		httpAddr = "127.0.0.1:0"
+	}
+	hl, err := net.Listen("tcp", httpAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP listener on %s (set HELPDESK_HTTP_ADDR to use another): %w", httpAddr, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ready := &readiness{redact: redact.New(dc.Secrets()...)}
+	ready.setStore(s)
+	httpDone := make(chan struct{})
+	go func() {
+		defer close(httpDone)
+		if err := serveHTTP(ctx, hl, httpHandler(ready), log); err != nil {
+			log.Error("HTTP listener failed", "err", err)
+		}
+	}()
+	defer func() { cancel(); <-httpDone }()
+
+	components, _, err := mailComponents(dc, s, log, ready)
 	if err != nil {
 		return err
 	}
 
-	fmt.Fprintf(out, `
+	fmt.Fprint(out, devBanner(devBannerData{
+		IMAP: ms.IMAPAddr(), SMTP: ms.SMTPAddr(), HTTP: hl.Addr().String(),
+		EnvFile: shellPath(envFile), Dir: dir,
+	}))
+	return supervise(ctx, log, components)
+}
+
+type devBannerData struct {
+	IMAP, SMTP, HTTP string
+	EnvFile          string // as to type it in a shell started in the current directory
+	Dir              string
+}
+
+// devBanner is what dev prints once everything runs: every command in it
+// works as printed (TestDev_BannerCommandsWork).
+func devBanner(d devBannerData) string {
+	return fmt.Sprintf(`
 helpdesk sandbox is ready.
 
   Support address  %[3]s (polled over IMAP with IDLE; agent notices go to %[4]s)
   IMAP             %[1]s (no TLS)      SMTP  %[2]s (no TLS, AUTH optional)
+  HTTP             http://%[8]s/healthz, /readyz, /metrics
   Accounts         every address below, password %[5]q
     customers      minsu@acme.test (Korean), jane@acme.test        org Acme
     reseller       rita@resell.test (granted access to Acme)
@@ -172,17 +238,78 @@ helpdesk sandbox is ready.
     swaks --server %[2]s --from jane@acme.test --to %[3]s \
           --header 'Subject: Printer on fire' --body 'It smells of smoke.'
     then read jane's acknowledgement and the agent notice in a mail client
-    (Thunderbird: IMAP %[1]s, user jane@acme.test, password %[5]q, no encryption),
-    and answer the agent notice from %[4]s to reply as an agent.
+    (Thunderbird: IMAP %[1]s, user jane@acme.test or %[4]s, password %[5]q,
+    no encryption).
 
-  In another terminal:
-    . %[6]s                 # sets HELPDESK_DATABASE_URL
+  Reply as an agent: answer the agent notice as alice@helpdesk.test (an agent; mail
+  from %[4]s itself is held as an unknown sender). In a mail client, reply to the
+  notice with alice@helpdesk.test as the From address; or:
+    swaks --server %[2]s --from alice@helpdesk.test --to %[3]s \
+          --header 'Subject: Re: [Case #1] Printer on fire' --body 'On my way.'
+  It becomes a comment on case 1, and jane gets it by mail.
+
+  In another terminal, from this directory:
+    . %[6]s          # sets HELPDESK_DATABASE_URL, puts helpdeskd on PATH
     helpdeskd cases list
     helpdeskd cases show 1
 
 Press Ctrl-C to stop (state is kept in %[7]s; --reset starts over).
-`, ms.IMAPAddr(), ms.SMTPAddr(), devSupport, devAgents, devPassword, envFile, dir)
-	return supervise(ctx, log, components)
+`, d.IMAP, d.SMTP, devSupport, devAgents, devPassword, d.EnvFile, d.Dir, d.HTTP)
+}
+
+// devExecutable is the running helpdeskd binary ("" if unknown); a
+// variable for tests, whose binary is not helpdeskd.
+var devExecutable = func() string {
+	p, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+// devEnvFile is the env file's text: the database URL and the directory of
+// the running binary first on PATH.
+func devEnvFile(dbURL, exe string) string {
+	var b strings.Builder
+	b.WriteString("export HELPDESK_DATABASE_URL=" + shellQuote(dbURL) + "\n")
+	if exe != "" {
+		b.WriteString("export PATH=" + shellQuote(filepath.Dir(exe)) + `":$PATH"` + "\n")
+	}
+	return b.String()
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// shellPath is path as to type it after `.` in a shell started in the
+// current directory: ./relative when below it (a bare name would be
+// looked up on PATH), else absolute.
+func shellPath(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	rel, err := filepath.Rel(wd, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return path
+	}
+	return "./" + rel
+}
+
+// removeAllBut empties dir except for the named entries.
+func removeAllBut(dir string, keep ...string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, en := range entries {
+		if slices.Contains(keep, en.Name()) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, en.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // The sandbox's fixed accounts.

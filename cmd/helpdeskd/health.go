@@ -89,6 +89,18 @@ type readiness struct {
 	dbErr     string // the last failed attempt to connect at start
 	dbSince   time.Time
 	mailboxes []mailboxCheck
+
+	obs observerOnce // the metrics, made on first use
+}
+
+// observer returns the daemon's metrics (see metrics.go); nil for a nil
+// readiness, whose events are not counted.
+func (r *readiness) observer() *observer {
+	if r == nil {
+		return nil
+	}
+	r.obs.once.Do(func() { r.obs.o = newObserver(r) })
+	return r.obs.o
 }
 
 type mailboxCheck struct {
@@ -165,7 +177,7 @@ func (r *readiness) check(ctx context.Context, now time.Time) readyReport {
 
 // httpHandler serves /healthz (the process is up: always 200), /readyz
 // (200 only when every check passes, else 503; JSON either way) and
-// /metrics.
+// /metrics (Prometheus, see metrics.go).
 func httpHandler(ready *readiness) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -184,23 +196,7 @@ func httpHandler(ready *readiness) http.Handler {
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(rep)
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		ready.mu.Lock()
-		s := ready.store
-		ready.mu.Unlock()
-		if s == nil {
-			http.Error(w, "database: not connected yet", http.StatusServiceUnavailable)
-			return
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		st, err := helpdesk.ReadStats(ctx, s.DB(), time.Now())
-		if err != nil {
-			http.Error(w, ready.redact.String(err.Error()), http.StatusServiceUnavailable)
-			return
-		}
-		writeMetrics(w, st)
-	})
+	mux.Handle("GET /metrics", ready.observer().handler(nil))
 	return mux
 }
 

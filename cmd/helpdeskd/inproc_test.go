@@ -151,6 +151,7 @@ func customerMail(from, subject, id, inReplyTo, body string) []byte {
 }
 
 func TestServe_MailInCaseOutAcknowledgementBack(t *testing.T) {
+	t.Parallel()
 	m := startMail(t)
 	d := newDaemon(t, m, nil)
 
@@ -211,6 +212,7 @@ func TestServe_MailInCaseOutAcknowledgementBack(t *testing.T) {
 }
 
 func TestServe_DuplicatesAndUIDValidityChangeMakeNoSecondCase(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	m, err := devmail.Start(devmail.Config{StateDir: dir})
 	if err != nil {
@@ -233,12 +235,13 @@ func TestServe_DuplicatesAndUIDValidityChangeMakeNoSecondCase(t *testing.T) {
 		t.Fatalf("%d cases, want 2", n)
 	}
 
-	// The mail server restarts with a new UIDVALIDITY: everything is seen again.
+	// The mail server restarts with a new UIDVALIDITY (as after a crash):
+	// everything is seen again.
 	stop := d.stop
 	d.stop = nil
 	stop()
 	m.Close()
-	m2, err := devmail.Start(devmail.Config{StateDir: dir})
+	m2, err := devmail.Start(devmail.Config{StateDir: dir, RenumberUIDs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,6 +267,7 @@ func TestServe_DuplicatesAndUIDValidityChangeMakeNoSecondCase(t *testing.T) {
 }
 
 func TestServe_PoisonMessageGoesToFailedAndTheNextIsIngested(t *testing.T) {
+	t.Parallel()
 	m := startMail(t)
 	d := newDaemon(t, m, nil)
 	// No From at all: nobody to open a case for.
@@ -280,6 +284,7 @@ func TestServe_PoisonMessageGoesToFailedAndTheNextIsIngested(t *testing.T) {
 }
 
 func TestServe_OversizedMailIsRecordedAndItsSenderTold(t *testing.T) {
+	t.Parallel()
 	m := startMail(t)
 	d := newDaemon(t, m, map[string]string{"HELPDESK_MAX_MESSAGE_SIZE": "4096"})
 	big := customerMail("jane@acme.example", "Logs", "big@acme.example", "", strings.Repeat("log line\r\n", 1000))
@@ -311,6 +316,7 @@ func (d *daemon) caseStatus(id int64) string {
 }
 
 func TestServe_LifecycleThroughTheMailbox(t *testing.T) {
+	t.Parallel()
 	m := startMail(t)
 	d := newDaemon(t, m, nil)
 	c := &cli{t: t, env: d.env}
@@ -411,6 +417,7 @@ func mustRaw(t *testing.T, m *devmail.Server, addr string, i int) []byte {
 }
 
 func TestServe_HealthAndMetrics(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

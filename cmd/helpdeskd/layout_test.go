@@ -10,6 +10,7 @@ import (
 // imports helpdesk; threading and templates import no project package (their
 // own subpackages aside); only cmd/helpdeskd imports everything.
 func TestLayout_DependenciesPointOneWay(t *testing.T) {
+	t.Parallel()
 	const mod = "github.com/helpdesk/helpdesk/"
 	for _, tc := range []struct {
 		pkg       string

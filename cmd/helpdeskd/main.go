@@ -42,7 +42,7 @@ Commands:
   parse FILE.eml   show how a mail is parsed and classified (--json)
   reprocess ID     run a stored inbound message (by Message-ID) through ingest again
   why ID           why an inbound message (by Message-ID) went where it went (--json)
-  version          print the version
+  version          print the version, module and VCS revision
 
 Configuration comes from HELPDESK_* environment variables and the optional
 TOML file; see README.md. Commands that list or show things take --json.
@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		"reprocess": cmdReprocess,
 		"why":       cmdWhy,
 		"tick":      cmdTick,
-		"version":   func(context.Context, *env, []string) error { fmt.Fprintln(stdout, "helpdeskd", version); return nil },
+		"version":   func(context.Context, *env, []string) error { return cmdVersion(stdout) },
 	}
 	f, ok := commands[cmd]
 	if !ok {

@@ -48,6 +48,7 @@ func (c *cli) json(v any, args ...string) {
 }
 
 func TestMigrate_TwiceIsNoOp(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	if out := c.ok("migrate"); !strings.Contains(out, "applied migration 0001") {
 		t.Fatalf("first migrate: %s", out)
@@ -58,6 +59,7 @@ func TestMigrate_TwiceIsNoOp(t *testing.T) {
 }
 
 func TestAdminCommands_RefuseAnUnmigratedDatabase(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	_, errs, code := c.run("orgs", "list")
 	if code != 1 || !strings.Contains(errs, "helpdeskd migrate") {
@@ -66,6 +68,7 @@ func TestAdminCommands_RefuseAnUnmigratedDatabase(t *testing.T) {
 }
 
 func TestCLI_RoundTripOrgsUsersGrants(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("migrate")
 	c.ok("orgs", "add", "Acme", "--domain", "acme.example", "--domain", "ACME.co.kr", "--plan", "premium")
@@ -106,6 +109,7 @@ func TestCLI_RoundTripOrgsUsersGrants(t *testing.T) {
 }
 
 func TestCLI_BadInputExitsOneWithAClearError(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("migrate")
 	c.ok("orgs", "add", "Acme", "--domain", "acme.example")
@@ -139,6 +143,7 @@ func TestCLI_BadInputExitsOneWithAClearError(t *testing.T) {
 }
 
 func TestCases_ListAndShowJSON(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("migrate")
 	c.ok("orgs", "add", "Acme", "--domain", "acme.example")
@@ -211,6 +216,7 @@ func itoa(n int64) string {
 }
 
 func TestConfigCommand_RedactsSecrets(t *testing.T) {
+	t.Parallel()
 	c := &cli{t: t, env: map[string]string{
 		"HELPDESK_DATABASE_URL": "postgres://hd:hunter2@127.0.0.1:5432/hd?sslmode=disable",
 		"HELPDESK_TOKEN_SECRET": strings.Repeat("s3cr3t", 8),
@@ -225,6 +231,7 @@ func TestConfigCommand_RedactsSecrets(t *testing.T) {
 }
 
 func TestServe_RefusesIncompleteConfiguration(t *testing.T) {
+	t.Parallel()
 	c := &cli{t: t, env: map[string]string{}}
 	_, errs, code := c.run("serve")
 	if code != 1 || !strings.Contains(errs, "HELPDESK_SUPPORT_ADDRESS") || !strings.Contains(errs, "HELPDESK_TOKEN_SECRET") {
@@ -233,6 +240,7 @@ func TestServe_RefusesIncompleteConfiguration(t *testing.T) {
 }
 
 func TestServe_MigratesAndStopsOnCancel(t *testing.T) {
+	t.Parallel()
 	url := pgtest.Schema(t)
 	env := map[string]string{
 		"HELPDESK_DATABASE_URL":    url,
@@ -283,6 +291,7 @@ func TestServe_MigratesAndStopsOnCancel(t *testing.T) {
 }
 
 func TestParse_JSONHasTheParsedViewAndReplyText(t *testing.T) {
+	t.Parallel()
 	c := &cli{t: t, env: map[string]string{}}
 	var out map[string]any
 	c.json(&out, "parse", "--json", "../../threading/reply/testdata/ko_gmail_html.eml")
@@ -303,6 +312,7 @@ func TestParse_JSONHasTheParsedViewAndReplyText(t *testing.T) {
 }
 
 func TestCases_SetMergeEscalateAndTick(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.env["HELPDESK_SUPPORT_ADDRESS"] = "support@example.com"
 	c.env["HELPDESK_TOKEN_SECRET"] = strings.Repeat("t", 40)

@@ -205,6 +205,7 @@ func serveEnv(m *devmail.Server, dbURL, httpAddr string) map[string]string {
 }
 
 func TestServe_WaitsForPostgreSQLAtStartThenIngests(t *testing.T) {
+	t.Parallel()
 	m := startMail(t)
 	schema := pgtest.Schema(t)
 	target, _ := proxied(t, schema, "")
@@ -266,6 +267,7 @@ func TestServe_WaitsForPostgreSQLAtStartThenIngests(t *testing.T) {
 }
 
 func TestServe_StopsCleanlyWhileWaitingForPostgreSQL(t *testing.T) {
+	t.Parallel()
 	m := startMail(t)
 	sp := startServe(t, serveEnv(m, "postgres://hd:x@"+freeAddr(t)+"/hd?sslmode=disable", freeAddr(t)))
 	waitFor(t, "a first attempt", func() bool { return strings.Contains(sp.stderr.String(), "attempt=1") })
@@ -275,6 +277,7 @@ func TestServe_StopsCleanlyWhileWaitingForPostgreSQL(t *testing.T) {
 }
 
 func TestServe_NoSecretInAnyLogLine(t *testing.T) {
+	t.Parallel()
 	m := startMail(t)
 	closed := freeAddr(t) // nothing listens: every attempt fails and is logged
 	host, port, _ := net.SplitHostPort(closed)
@@ -316,6 +319,7 @@ func TestServe_NoSecretInAnyLogLine(t *testing.T) {
 }
 
 func TestServe_KeepsRunningWhileTheIMAPServerIsDownAtStart(t *testing.T) {
+	t.Parallel()
 	m := startMail(t)
 	imapAddr := freeAddr(t)
 	httpAddr := freeAddr(t)
@@ -346,6 +350,7 @@ func TestServe_KeepsRunningWhileTheIMAPServerIsDownAtStart(t *testing.T) {
 }
 
 func TestServe_ReadyzNamesWhatIsNotReady(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, password string
 		want           int
@@ -377,6 +382,7 @@ func TestServe_ReadyzNamesWhatIsNotReady(t *testing.T) {
 }
 
 func TestConfigCommand_MasksEveryConnectionStringForm(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct{ name, dsn string }{
 		{"url userinfo", "postgres://hd:Hunter2pw@127.0.0.1:5432/hd?sslmode=disable"},
@@ -416,6 +422,7 @@ func TestConfigCommand_MasksEveryConnectionStringForm(t *testing.T) {
 }
 
 func TestCommands_ErrorsNeverShowAPassword(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		env  map[string]string

@@ -4,15 +4,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"sort"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/config"
 	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/redact"
-	"github.com/helpdesk/helpdesk/helpdesk"
 	"github.com/helpdesk/helpdesk/migrations"
 )
 
@@ -91,7 +90,7 @@ func serve(ctx context.Context, c *config.Config, log *slog.Logger, migrate bool
 		return err
 	}
 	log.Info("helpdeskd started", "support_address", c.SupportAddress, "mailboxes", len(c.Mailboxes), "components", len(components))
-	err = supervise(ctx, log, components)
+	err = superviseDrain(ctx, log, components, c.ShutdownTimeout)
 	log.Info("helpdeskd stopped")
 	return err
 }
@@ -106,18 +105,37 @@ type component struct {
 // supervise runs components until ctx is done or one fails; a failure stops
 // the others. It returns after every component has returned.
 func supervise(ctx context.Context, log *slog.Logger, cs []component) error {
+	return superviseDrain(ctx, log, cs, 0)
+}
+
+// drainGrace is added to the drain time before components are abandoned:
+// a poller closes its connection at the drain time, then returns.
+const drainGrace = 2 * time.Second
+
+// superviseDrain is supervise with a bound on the shutdown: once ctx is done
+// (or a component failed), the others get drain (0: as long as they take)
+// to finish the mail in hand; after that it returns without them, logging
+// which did not stop.
+func superviseDrain(ctx context.Context, log *slog.Logger, cs []component, drain time.Duration) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
+		running  []string // names of the components still running
 	)
 	for _, c := range cs {
 		wg.Add(1)
+		mu.Lock()
+		running = append(running, c.name)
+		mu.Unlock()
 		go func() {
 			defer wg.Done()
 			err := c.run(ctx)
+			mu.Lock()
+			running = slices.DeleteFunc(running, func(n string) bool { return n == c.name })
+			mu.Unlock()
 			if err != nil && ctx.Err() == nil {
 				log.Error("component failed; shutting down", "component", c.name, "err", err)
 				mu.Lock()
@@ -130,26 +148,27 @@ func supervise(ctx context.Context, log *slog.Logger, cs []component) error {
 		}()
 	}
 	<-ctx.Done()
-	wg.Wait()
-	return firstErr
-}
-
-// writeMetrics prints st in the Prometheus text format.
-func writeMetrics(w io.Writer, st *helpdesk.Stats) {
-	gauge := func(name, help, label string, m map[string]int) {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(w, "%s{%s=%q} %d\n", name, label, k, m[k])
+	stopped := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(stopped)
+	}()
+	if drain <= 0 {
+		<-stopped
+	} else {
+		log.Info("shutting down", "drain", drain)
+		t := time.NewTimer(drain + drainGrace)
+		defer t.Stop()
+		select {
+		case <-stopped:
+		case <-t.C:
+			mu.Lock()
+			left := append([]string(nil), running...)
+			mu.Unlock()
+			log.Error("components did not stop within the shutdown timeout; exiting without them", "timeout", drain, "components", left)
 		}
 	}
-	gauge("helpdesk_cases", "Cases by status.", "status", st.CasesByStatus)
-	gauge("helpdesk_outbox", "Outgoing mails by status.", "status", st.OutboxByStatus)
-	gauge("helpdesk_inbound_messages", "Inbound messages by decision.", "decision", st.InboundByDecision)
-	fmt.Fprintf(w, "# HELP helpdesk_outbox_oldest_due_seconds Age of the oldest due, unsent mail.\n# TYPE helpdesk_outbox_oldest_due_seconds gauge\nhelpdesk_outbox_oldest_due_seconds %.0f\n", st.OldestQueuedAge.Seconds())
-	fmt.Fprintf(w, "# HELP helpdesk_suppressed_addresses Addresses suppressed after a permanent bounce.\n# TYPE helpdesk_suppressed_addresses gauge\nhelpdesk_suppressed_addresses %d\n", st.Suppressed)
+	mu.Lock()
+	defer mu.Unlock()
+	return firstErr
 }

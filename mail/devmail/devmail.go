@@ -17,9 +17,13 @@
 //     clients promptly.
 //   - With a StateDir, Close writes every user (with password), folder and
 //     message (bytes, flags, internal date) to disk atomically, and Start
-//     restores them. UIDs are renumbered on restart, and every folder then
-//     gets a UIDVALIDITY above any the user's folders had before, so a
-//     client's (UIDVALIDITY, UID) cursor never points at the wrong mail.
+//     restores them with the same UIDVALIDITY, UIDs and UIDNEXT, so a
+//     client's (UIDVALIDITY, UID) cursor stays valid across restarts. After
+//     a run that stopped without saving (a crash), whose clients may have
+//     seen later UIDs, and for a state saved without UIDs (by an older
+//     version), UIDs are renumbered instead, and every folder then gets a
+//     UIDVALIDITY above any the user's folders had before, so such a cursor
+//     never points at the wrong mail.
 //   - After Close returns, no mailbox changes; Close is idempotent.
 package devmail
 
@@ -65,7 +69,11 @@ type Config struct {
 	// StateDir, when set, is where Close saves every mailbox and Start
 	// loads them from. "" keeps everything in memory.
 	StateDir string
-	Logger   *slog.Logger // default: discard
+	// RenumberUIDs restores the saved state under new UIDVALIDITY values,
+	// renumbering the UIDs, as a restart after a crash does: for tests of
+	// clients' UIDVALIDITY handling.
+	RenumberUIDs bool
+	Logger       *slog.Logger // default: discard
 }
 
 // Server is a running IMAP + SMTP pair. Create it with Start.
@@ -390,10 +398,11 @@ func (s *Server) Mailbox(address, mailbox string) ([][]byte, error) {
 	}
 	var out [][]byte
 	err := s.withClient(u, func(c *internalClient) error {
-		return c.messages(mailbox, func(m storedMessage) error {
+		_, err := c.messages(mailbox, func(m storedMessage) error {
 			out = append(out, m.raw)
 			return nil
 		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("devmail: mailbox %s of %s: %w", mailbox, u.address, err)

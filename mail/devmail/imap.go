@@ -261,6 +261,7 @@ type folder struct {
 }
 
 type storedMessage struct {
+	uid   imap.UID
 	raw   []byte
 	flags []imap.Flag
 	date  time.Time
@@ -309,17 +310,18 @@ func (ic *internalClient) folders() ([]folder, error) {
 }
 
 // messages calls fn for each message in mailbox, in order, without
-// setting \Seen.
-func (ic *internalClient) messages(mailbox string, fn func(storedMessage) error) error {
+// setting \Seen, and returns the folder's UIDVALIDITY and UIDNEXT.
+func (ic *internalClient) messages(mailbox string, fn func(storedMessage) error) (*imap.SelectData, error) {
 	sel, err := ic.c.Select(mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
-		return fmt.Errorf("select %s: %w", mailbox, err)
+		return nil, fmt.Errorf("select %s: %w", mailbox, err)
 	}
 	if sel.NumMessages == 0 {
-		return nil
+		return sel, nil
 	}
 	body := &imap.FetchItemBodySection{Peek: true}
 	cmd := ic.c.Fetch(imap.SeqSet{{Start: 1, Stop: 0}}, &imap.FetchOptions{
+		UID:          true,
 		Flags:        true,
 		InternalDate: true,
 		BodySection:  []*imap.FetchItemBodySection{body},
@@ -336,7 +338,7 @@ func (ic *internalClient) messages(mailbox string, fn func(storedMessage) error)
 			if raw == nil {
 				err = errors.New("message without body")
 			} else if ferr == nil {
-				ferr = fn(storedMessage{raw: raw, flags: buf.Flags, date: buf.InternalDate})
+				ferr = fn(storedMessage{uid: buf.UID, raw: raw, flags: buf.Flags, date: buf.InternalDate})
 			}
 		}
 		if err != nil && ferr == nil {
@@ -346,5 +348,5 @@ func (ic *internalClient) messages(mailbox string, fn func(storedMessage) error)
 	if err := cmd.Close(); err != nil && ferr == nil {
 		ferr = fmt.Errorf("fetch %s: %w", mailbox, err)
 	}
-	return ferr
+	return sel, ferr
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -29,6 +30,10 @@ const (
 	previousDir  = "previous"
 	savingPrefix = ".saving-"
 	indexFile    = "index.json"
+	// runningFile exists while a server runs on the state directory; found
+	// at Start, it says the last one stopped without saving (it crashed),
+	// so clients may have seen UIDs the snapshot does not have.
+	runningFile = "running"
 )
 
 type stateIndex struct {
@@ -47,12 +52,17 @@ type stateUser struct {
 }
 
 type stateFolder struct {
-	Name       string         `json:"name"`
-	Subscribed bool           `json:"subscribed,omitempty"`
-	Messages   []stateMessage `json:"messages"`
+	Name       string `json:"name"`
+	Subscribed bool   `json:"subscribed,omitempty"`
+	// UIDValidity and UIDNext come back on load, with each message's UID,
+	// so that clients' cursors stay valid. Absent in older states.
+	UIDValidity uint32         `json:"uid_validity,omitempty"`
+	UIDNext     uint32         `json:"uid_next,omitempty"`
+	Messages    []stateMessage `json:"messages"`
 }
 
 type stateMessage struct {
+	UID          uint32      `json:"uid,omitempty"`
 	File         string      `json:"file"` // relative to the snapshot
 	Flags        []imap.Flag `json:"flags"`
 	InternalDate time.Time   `json:"internal_date"`
@@ -92,6 +102,9 @@ func (s *Server) save() error {
 	if err := os.RemoveAll(prev); err != nil {
 		return fmt.Errorf("devmail: save state: %w", err)
 	}
+	if err := os.Remove(filepath.Join(dir, runningFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("devmail: save state: %w", err)
+	}
 	return nil
 }
 
@@ -115,17 +128,18 @@ func (s *Server) writeSnapshot(root string) error {
 					return err
 				}
 				sf := stateFolder{Name: f.name, Subscribed: f.subscribed, Messages: []stateMessage{}}
-				err := ic.messages(f.name, func(m storedMessage) error {
+				sel, err := ic.messages(f.name, func(m storedMessage) error {
 					file := filepath.Join(rel, fmt.Sprintf("%06d.eml", len(sf.Messages)+1))
 					if err := writeFileSync(filepath.Join(root, file), m.raw); err != nil {
 						return err
 					}
-					sf.Messages = append(sf.Messages, stateMessage{File: filepath.ToSlash(file), Flags: m.flags, InternalDate: m.date})
+					sf.Messages = append(sf.Messages, stateMessage{UID: uint32(m.uid), File: filepath.ToSlash(file), Flags: m.flags, InternalDate: m.date})
 					return nil
 				})
 				if err != nil {
 					return err
 				}
+				sf.UIDValidity, sf.UIDNext = sel.UIDValidity, uint32(sel.UIDNext)
 				messages += len(sf.Messages)
 				su.Folders = append(su.Folders, sf)
 			}
@@ -173,6 +187,13 @@ func (s *Server) load() error {
 		root, data = filepath.Join(dir, name), b
 		break
 	}
+	// After a crash, the snapshot is older than what clients saw: keeping
+	// its UIDVALIDITY would let new mail reuse UIDs they already passed.
+	_, err := os.Stat(filepath.Join(dir, runningFile))
+	crashed := err == nil || s.cfg.RenumberUIDs
+	if err := os.WriteFile(filepath.Join(dir, runningFile), nil, 0o600); err != nil {
+		return fmt.Errorf("devmail: state dir: %w", err)
+	}
 	if root == "" {
 		return nil // a fresh state directory
 	}
@@ -185,22 +206,30 @@ func (s *Server) load() error {
 	}
 	messages := 0
 	for _, su := range idx.Users {
-		n, err := s.loadUser(root, su)
+		n, err := s.loadUser(root, su, !crashed)
 		if err != nil {
 			return fmt.Errorf("devmail: load state %s: user %s: %w", root, su.Address, err)
 		}
 		messages += n
 	}
-	s.log.Info("devmail: state loaded", "dir", root, "users", len(idx.Users), "messages", messages)
+	s.log.Info("devmail: state loaded", "dir", root, "users", len(idx.Users), "messages", messages, "uids_kept", !crashed)
 	return nil
 }
 
-func (s *Server) loadUser(root string, su stateUser) (int, error) {
+func (s *Server) loadUser(root string, su stateUser, keepUIDs bool) (int, error) {
 	addr, err := canonicalAddress(su.Address)
 	if err != nil {
 		return 0, err
 	}
-	u, err := s.addUser(addr, su.Password, su.UIDValidityFloor)
+	if keepUIDs && keepsUIDs(su) {
+		return s.restoreUser(root, addr, su)
+	}
+	floor := su.UIDValidityFloor
+	if !keepUIDs {
+		// The run that crashed may have made folders above the floor.
+		floor += crashMargin
+	}
+	u, err := s.addUser(addr, su.Password, floor)
 	if err != nil {
 		return 0, err
 	}
@@ -212,12 +241,9 @@ func (s *Server) loadUser(root string, su stateUser) (int, error) {
 			}
 		}
 		for _, m := range f.Messages {
-			if !filepath.IsLocal(filepath.FromSlash(m.File)) {
-				return n, fmt.Errorf("folder %s: bad file name %q", f.Name, m.File)
-			}
-			raw, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(m.File)))
+			raw, err := readMessage(root, f, m)
 			if err != nil {
-				return n, fmt.Errorf("folder %s: %w", f.Name, err)
+				return n, err
 			}
 			opts := &imap.AppendOptions{Flags: m.Flags, Time: m.InternalDate}
 			if _, err := u.mem.Append(f.Name, literal{bytes.NewReader(raw)}, opts); err != nil {
@@ -232,6 +258,159 @@ func (s *Server) loadUser(root string, su stateUser) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// crashMargin is how many folders a run that crashed may have made since
+// its last save without their UIDVALIDITY coming back after it.
+const crashMargin = 1000
+
+// maxUIDGap bounds the placeholder messages a restore appends (and
+// expunges) to bring UIDs back; a state beyond it is renumbered instead.
+const maxUIDGap = 1 << 20
+
+// keepsUIDs reports whether su holds every folder's UIDVALIDITY, UIDNEXT
+// and message UIDs, consistent enough to restore them exactly.
+func keepsUIDs(su stateUser) bool {
+	seen := map[uint32]bool{}
+	gaps := uint64(0)
+	for _, f := range su.Folders {
+		if f.UIDValidity == 0 || f.UIDNext == 0 || seen[f.UIDValidity] || f.UIDValidity > su.UIDValidityFloor {
+			return false
+		}
+		seen[f.UIDValidity] = true
+		prev := uint32(0)
+		for _, m := range f.Messages {
+			if m.UID <= prev || m.UID >= f.UIDNext {
+				return false
+			}
+			prev = m.UID
+		}
+		gaps += uint64(f.UIDNext) - 1 - uint64(len(f.Messages))
+	}
+	return gaps <= maxUIDGap
+}
+
+// restoreUser makes the user's folders again with their saved UIDVALIDITY,
+// UIDs and UIDNEXT. imapmemserver numbers UIDVALIDITY per user with each
+// Create and UIDs per folder with each Append, so values are reached by
+// creating and deleting a placeholder folder, and by appending placeholder
+// messages and expunging them.
+func (s *Server) restoreUser(root, addr string, su stateUser) (int, error) {
+	s.usersMu.Lock()
+	defer s.usersMu.Unlock()
+	if s.users[addr] != nil {
+		return 0, fmt.Errorf("devmail: user %s twice in the state", addr)
+	}
+	u := &user{address: addr, password: su.Password, mem: imapmemserver.NewUser(addr, su.Password)}
+	folders := append([]stateFolder(nil), su.Folders...)
+	sort.Slice(folders, func(i, j int) bool { return folders[i].UIDValidity < folders[j].UIDValidity })
+	counter := uint32(0) // the user's last UIDVALIDITY
+	burn := func(upTo uint32) error {
+		for ; counter < upTo; counter++ {
+			if err := u.mem.Create(burnFolder, nil); err != nil {
+				return err
+			}
+			if err := u.mem.Delete(burnFolder); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	n := 0
+	for _, f := range folders {
+		if err := burn(f.UIDValidity - 1); err != nil {
+			return n, err
+		}
+		if err := u.mem.Create(f.Name, nil); err != nil {
+			return n, fmt.Errorf("create %s: %w", f.Name, err)
+		}
+		counter++
+		k, err := restoreFolder(u.mem, root, f)
+		n += k
+		if err != nil {
+			return n, err
+		}
+		if f.Subscribed {
+			if err := u.mem.Subscribe(f.Name); err != nil {
+				return n, fmt.Errorf("subscribe %s: %w", f.Name, err)
+			}
+		}
+	}
+	if err := burn(su.UIDValidityFloor); err != nil {
+		return n, err
+	}
+	if _, err := u.mem.Status("INBOX", &imap.StatusOptions{}); err != nil {
+		if err := u.mem.Create("INBOX", nil); err != nil {
+			return n, err
+		}
+	}
+	s.users[addr] = u
+	return n, nil
+}
+
+// burnFolder is a name no client can give a folder (imapmemserver keeps
+// names as given; IMAP cannot carry a NUL).
+const burnFolder = "\x00devmail-burn"
+
+// restoreFolder appends f's messages at their saved UIDs and brings UIDNEXT
+// back, with placeholders in the gaps that are expunged at the end.
+func restoreFolder(mem *imapmemserver.User, root string, f stateFolder) (int, error) {
+	var fillers imap.UIDSet
+	next := uint32(1)
+	filler := func(upTo uint32) error {
+		for ; next < upTo; next++ {
+			if _, err := mem.Append(f.Name, literal{bytes.NewReader([]byte("Subject: placeholder\r\n\r\n"))}, &imap.AppendOptions{Flags: []imap.Flag{imap.FlagDeleted}}); err != nil {
+				return err
+			}
+			fillers.AddNum(imap.UID(next))
+		}
+		return nil
+	}
+	n := 0
+	for _, m := range f.Messages {
+		if err := filler(m.UID); err != nil {
+			return n, fmt.Errorf("folder %s: %w", f.Name, err)
+		}
+		raw, err := readMessage(root, f, m)
+		if err != nil {
+			return n, err
+		}
+		data, err := mem.Append(f.Name, literal{bytes.NewReader(raw)}, &imap.AppendOptions{Flags: m.Flags, Time: m.InternalDate})
+		if err != nil {
+			return n, fmt.Errorf("folder %s: %w", f.Name, err)
+		}
+		if uint32(data.UID) != m.UID || data.UIDValidity != f.UIDValidity {
+			return n, fmt.Errorf("folder %s: restored as %d/%d, want %d/%d", f.Name, data.UIDValidity, data.UID, f.UIDValidity, m.UID)
+		}
+		next++
+		n++
+	}
+	if err := filler(f.UIDNext); err != nil {
+		return n, fmt.Errorf("folder %s: %w", f.Name, err)
+	}
+	if len(fillers) == 0 {
+		return n, nil
+	}
+	sess := imapmemserver.NewUserSession(mem)
+	defer sess.Close()
+	if _, err := sess.Select(f.Name, nil); err != nil {
+		return n, fmt.Errorf("folder %s: %w", f.Name, err)
+	}
+	if err := sess.Expunge(nil, &fillers); err != nil {
+		return n, fmt.Errorf("folder %s: %w", f.Name, err)
+	}
+	return n, nil
+}
+
+func readMessage(root string, f stateFolder, m stateMessage) ([]byte, error) {
+	if !filepath.IsLocal(filepath.FromSlash(m.File)) {
+		return nil, fmt.Errorf("folder %s: bad file name %q", f.Name, m.File)
+	}
+	raw, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(m.File)))
+	if err != nil {
+		return nil, fmt.Errorf("folder %s: %w", f.Name, err)
+	}
+	return raw, nil
 }
 
 // uidValidityCounter returns the UIDVALIDITY the user's next folder would

@@ -2,6 +2,8 @@ package devmail
 
 import (
 	"bytes"
+	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,16 +39,36 @@ func readState(t *testing.T, c *imapclient.Client) mailState {
 	return st
 }
 
-// uidValidities returns each folder's UIDVALIDITY.
-func uidValidities(t *testing.T, c *imapclient.Client, folders []string) map[string]uint32 {
+// folderUIDState is what a client's cursor depends on.
+type folderUIDState struct {
+	validity uint32
+	next     imap.UID
+	uids     []imap.UID
+}
+
+func (a folderUIDState) equal(b folderUIDState) bool {
+	return a.validity == b.validity && a.next == b.next && slices.Equal(a.uids, b.uids)
+}
+
+func uidStates(t *testing.T, c *imapclient.Client, folders []string) map[string]folderUIDState {
 	t.Helper()
-	out := map[string]uint32{}
+	out := map[string]folderUIDState{}
 	for _, f := range folders {
-		st, err := c.Status(f, &imap.StatusOptions{UIDValidity: true}).Wait()
+		sel, err := c.Select(f, &imap.SelectOptions{ReadOnly: true}).Wait()
 		if err != nil {
-			t.Fatalf("status %s: %v", f, err)
+			t.Fatalf("select %s: %v", f, err)
 		}
-		out[f] = st.UIDValidity
+		st := folderUIDState{validity: sel.UIDValidity, next: sel.UIDNext}
+		if sel.NumMessages > 0 {
+			bufs, err := c.Fetch(imap.SeqSet{{Start: 1, Stop: 0}}, &imap.FetchOptions{UID: true}).Collect()
+			if err != nil {
+				t.Fatalf("fetch %s: %v", f, err)
+			}
+			for _, b := range bufs {
+				st.uids = append(st.uids, b.UID)
+			}
+		}
+		out[f] = st
 	}
 	return out
 }
@@ -130,7 +152,10 @@ func TestState_SurvivesCloseAndStart(t *testing.T) {
 		}
 	}
 	want := readState(t, c)
-	validity := uidValidities(t, c, want.folders)
+	validity := uidStates(t, c, want.folders)
+	if v := validity["INBOX"]; len(v.uids) != 2 || v.uids[0] != 1 || v.uids[1] != 3 || v.next != 4 {
+		t.Fatalf("set-up: INBOX %+v, want UIDs 1 and 3, UIDNEXT 4", v)
+	}
 	wantAgent := readState(t, loginIMAP(t, s, agentAddr, agentPass))
 	if len(want.messages["Processed"]) != 1 || len(want.messages["INBOX"]) != 2 {
 		t.Fatalf("set-up: INBOX %d, Processed %d", len(want.messages["INBOX"]), len(want.messages["Processed"]))
@@ -152,19 +177,13 @@ func TestState_SurvivesCloseAndStart(t *testing.T) {
 		// No AddUser: users and passwords come back from the state.
 		c := loginIMAP(t, s2, supportAddr, supportPass)
 		compareState(t, readState(t, c), want)
-		// UIDs were renumbered (INBOX lost UID 2 to the MOVE), so a
-		// client's old cursor must not match any folder any more.
-		maxBefore := uint32(0)
-		for _, v := range validity {
-			maxBefore = max(maxBefore, v)
+		// UIDVALIDITY, UIDs and UIDNEXT come back as they were (INBOX lost
+		// UID 2 to the MOVE, and its UIDNEXT stays past it), so a client's
+		// (UIDVALIDITY, UID) cursor stays valid: no rescan after a restart.
+		if got := uidStates(t, c, want.folders); !maps.EqualFunc(got, validity, folderUIDState.equal) {
+			t.Errorf("round %d: folders after the restart %v, want %v", round, got, validity)
 		}
-		after := uidValidities(t, c, want.folders)
-		for f, v := range after {
-			if v <= maxBefore {
-				t.Errorf("round %d: %s UIDVALIDITY %d, want above %d (the highest before the restart)", round, f, v, maxBefore)
-			}
-		}
-		validity = after
+		compareState(t, readState(t, c), want)
 		compareState(t, readState(t, loginIMAP(t, s2, agentAddr, agentPass)), wantAgent)
 		if err := s2.AddUser(supportAddr, supportPass); err != nil {
 			t.Errorf("round %d: AddUser with the saved password: %v", round, err)
@@ -313,5 +332,116 @@ func TestEscapeName_DistinctSafePathElements(t *testing.T) {
 		if got := escapeName(tt.in); got != tt.want {
 			t.Errorf("escapeName(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestState_RestartKeepsCursorsValid: after a restart, new mail gets the
+// UID after the last one before it, and a folder made now gets a
+// UIDVALIDITY no folder had before; a state saved without UIDs (by an older
+// version) is renumbered under UIDVALIDITY values above the old ones.
+func TestState_RestartKeepsCursorsValid(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		stripUIDs  bool // the state as older versions saved it
+		crashed    bool // a later run stopped without saving
+		renumber   bool // Config.RenumberUIDs
+		sameCursor bool
+	}{
+		{name: "state with UIDs keeps UIDVALIDITY and UIDs", sameCursor: true},
+		{name: "state without UIDs gets new UIDVALIDITY values", stripUIDs: true},
+		{name: "after a crash the older snapshot gets new UIDVALIDITY values", crashed: true},
+		{name: "RenumberUIDs gives new UIDVALIDITY values", renumber: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := startServer(t, Config{StateDir: dir})
+			for _, subj := range []string{"one", "two", "three"} {
+				mustSend(t, s, tx{from: "c@customer.example", rcpts: []string{supportAddr}, msg: simpleMessage(subj)})
+			}
+			c := loginIMAP(t, s, supportAddr, supportPass)
+			if err := c.Create("Processed", nil).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Move(imap.UIDSetNum(1, 2), "Processed").Wait(); err != nil {
+				t.Fatal(err)
+			}
+			before := uidStates(t, c, []string{"INBOX", "Processed"})
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if tc.stripUIDs {
+				stripStateUIDs(t, filepath.Join(dir, currentDir, indexFile))
+			}
+			if tc.crashed {
+				if err := os.WriteFile(filepath.Join(dir, runningFile), nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			s2, err := Start(Config{StateDir: dir, RenumberUIDs: tc.renumber})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s2.Close()
+			mustSend(t, s2, tx{from: "c@customer.example", rcpts: []string{supportAddr}, msg: simpleMessage("four")})
+			c2 := loginIMAP(t, s2, supportAddr, supportPass)
+			if err := c2.Create("New", nil).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			after := uidStates(t, c2, []string{"INBOX", "Processed", "New"})
+			maxBefore := max(before["INBOX"].validity, before["Processed"].validity)
+			if after["New"].validity <= maxBefore {
+				t.Errorf("a folder made after the restart has UIDVALIDITY %d, want above %d", after["New"].validity, maxBefore)
+			}
+			in, inBefore := after["INBOX"], before["INBOX"]
+			if tc.sameCursor {
+				if in.validity != inBefore.validity || !slices.Equal(in.uids, []imap.UID{3, 4}) || in.next != 5 {
+					t.Errorf("INBOX after restart and one more mail: %+v, want UIDVALIDITY %d, UIDs [3 4], UIDNEXT 5", in, inBefore.validity)
+				}
+				if !after["Processed"].equal(before["Processed"]) {
+					t.Errorf("Processed after restart: %+v, want %+v", after["Processed"], before["Processed"])
+				}
+			} else {
+				for _, f := range []string{"INBOX", "Processed"} {
+					if after[f].validity <= maxBefore {
+						t.Errorf("%s: UIDVALIDITY %d after renumbering, want above %d", f, after[f].validity, maxBefore)
+					}
+				}
+				if len(in.uids) != 2 {
+					t.Errorf("INBOX after restart and one more mail: %+v, want 2 messages", in)
+				}
+			}
+		})
+	}
+}
+
+// stripStateUIDs rewrites a saved index as versions without UIDs wrote it.
+func stripStateUIDs(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx stateIndex
+	if err := json.Unmarshal(b, &idx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range idx.Users {
+		for j := range idx.Users[i].Folders {
+			f := &idx.Users[i].Folders[j]
+			f.UIDValidity, f.UIDNext = 0, 0
+			for k := range f.Messages {
+				f.Messages[k].UID = 0
+			}
+		}
+	}
+	if b, err = json.Marshal(idx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

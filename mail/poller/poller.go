@@ -46,6 +46,7 @@ const (
 	DefaultMaxMessageBytes = 25 << 20
 	DefaultBatchSize       = 200
 	DefaultIOTimeout       = 2 * time.Minute
+	DefaultDrainTimeout    = 10 * time.Second
 
 	// maxIdle caps one IDLE command below the 30 minutes after which
 	// servers may log an idle client out (RFC 2177).
@@ -88,6 +89,15 @@ type Config struct {
 	// IOTimeout bounds every wait for the server (dial, greeting, each
 	// command, each read of a body). Default 2m.
 	IOTimeout time.Duration
+
+	// DrainTimeout is how long, once Run's ctx is done, the message in hand
+	// may still take to be delivered and the session to end with LOGOUT;
+	// then the connection is closed regardless. Default 10s.
+	DrainTimeout time.Duration
+
+	// OnError, if set, is called from the poller's goroutine after every
+	// failed attempt with its kind (see ErrorKind), e.g. to count errors.
+	OnError func(kind string)
 
 	Logger *slog.Logger // default slog.Default()
 }
@@ -232,7 +242,7 @@ func New(cfg Config, h Handler) (*Poller, error) {
 			return nil, fmt.Errorf("poller %s: folder %q is the watched mailbox", cfg.Name, f)
 		}
 	}
-	if cfg.PollInterval < 0 || cfg.MaxMessageBytes < 0 || cfg.BatchSize < 0 || cfg.IOTimeout < 0 {
+	if cfg.PollInterval < 0 || cfg.MaxMessageBytes < 0 || cfg.BatchSize < 0 || cfg.IOTimeout < 0 || cfg.DrainTimeout < 0 {
 		return nil, fmt.Errorf("poller %s: negative interval, size or timeout", cfg.Name)
 	}
 	if cfg.PollInterval == 0 {
@@ -246,6 +256,9 @@ func New(cfg Config, h Handler) (*Poller, error) {
 	}
 	if cfg.IOTimeout == 0 {
 		cfg.IOTimeout = DefaultIOTimeout
+	}
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = DefaultDrainTimeout
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -262,9 +275,10 @@ func New(cfg Config, h Handler) (*Poller, error) {
 
 // Run polls until ctx is done, then returns nil. Failures (network, server,
 // Handler) never end it: it logs the change of state once and retries with
-// backoff.
+// backoff. When ctx is done, the message being delivered is finished (within
+// DrainTimeout), no further one is started, and the session ends with LOGOUT.
 func (p *Poller) Run(ctx context.Context) error {
-	st := health{status: &p.status}
+	st := health{status: &p.status, onError: p.cfg.OnError}
 	for {
 		err := p.session(ctx, &st)
 		if ctx.Err() != nil {
@@ -315,7 +329,8 @@ type health struct {
 	failures  int    // consecutive failed attempts
 	kind      string // what is failing: "connection" or "handler"
 	since     time.Time
-	status    *status // mirrors the state for Poller.Status; may be nil
+	status    *status           // mirrors the state for Poller.Status; may be nil
+	onError   func(kind string) // Config.OnError; may be nil
 }
 
 func (h *health) ok(log *slog.Logger, now time.Time, idle bool) {
@@ -344,7 +359,10 @@ func (h *health) fail(log *slog.Logger, err error, now time.Time) {
 		h.since = now
 	}
 	h.failures++
-	h.status.fail(err, h.since)
+	h.status.fail(err, ErrorKind(err), h.since)
+	if h.onError != nil {
+		h.onError(ErrorKind(err))
+	}
 	if he != nil && he.uid != 0 {
 		// Each retry of a message is worth a line: it names the UID and,
 		// from the Handler, the attempt.

@@ -273,7 +273,12 @@ func TestPoller_TemporaryFailureStopsBatchUntilHandlerRecovers(t *testing.T) {
 			t.Errorf("retry logged as %v with uid %q, want WARN with uid 2", r.level, r.attrs["uid"])
 		}
 	}
-	if n := len(logs.find("delivery recovered")); n != 1 {
+	// Recovery is logged once, when the round that moved the mail ends; on a
+	// loaded machine a connection may also have dropped meanwhile, and then
+	// it is told as a reconnection.
+	recovered := func() int { return len(logs.find("delivery recovered")) + len(logs.find("mailbox reconnected")) }
+	eventually(t, "recovery logged", func() bool { return recovered() >= 1 })
+	if n := recovered(); n != 1 {
 		t.Errorf("recovery logged %d times, want once", n)
 	}
 }
@@ -466,13 +471,16 @@ func TestPoller_DetectsAServerThatStopsAnswering(t *testing.T) {
 	eventually(t, "first delivery", func() bool { return len(h.deliveredUIDs()) == 1 })
 
 	// The network path dies silently: no FIN, no RST, just nothing.
+	// (On a loaded machine the 300 ms watchdog may have fired before: count
+	// from here.)
+	before := len(logs.find("mailbox connection lost"))
 	hole.frozen.Store(true)
-	eventually(t, "dead connection detected", func() bool { return len(logs.find("mailbox connection lost")) == 1 })
+	eventually(t, "dead connection detected", func() bool { return len(logs.find("mailbox connection lost")) > before })
 	hole.frozen.Store(false)
 	srv.appendMsg("INBOX", testMessage(2, ""))
 	eventually(t, "delivery on a new connection", func() bool { return len(h.deliveredUIDs()) == 2 })
-	if rec := logs.find("mailbox connection lost"); !strings.Contains(rec[0].attrs["err"], errTimeout.Error()) {
-		t.Errorf("connection lost because %q, want the watchdog's timeout", rec[0].attrs["err"])
+	if rec := logs.find("mailbox connection lost"); !strings.Contains(rec[before].attrs["err"], errTimeout.Error()) {
+		t.Errorf("connection lost because %q, want the watchdog's timeout", rec[before].attrs["err"])
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -32,6 +33,13 @@ type session struct {
 	stopAfterFunc func() bool
 	open          *imapclient.FetchCommand // a FETCH to drain before closing
 
+	// work is the context of the Handler's calls: it outlives Run's ctx by
+	// DrainTimeout, so a message in hand at shutdown is still committed.
+	work       context.Context
+	cancelWork context.CancelFunc
+	drainMu    sync.Mutex
+	drain      *time.Timer // armed when Run's ctx is done: closes the connection
+
 	idle     bool // IDLE is available
 	move     bool // moving never needs a plain EXPUNGE: MOVE or UIDPLUS
 	validity uint32
@@ -45,7 +53,12 @@ func (p *Poller) session(ctx context.Context, st *health) error {
 	if err != nil {
 		return err
 	}
-	defer s.close()
+	defer func() {
+		if ctx.Err() != nil {
+			s.logout()
+		}
+		s.close()
+	}()
 	for {
 		if err := s.round(ctx); err != nil {
 			return err
@@ -72,7 +85,17 @@ func (p *Poller) connect(ctx context.Context) (_ *session, err error) {
 		wd:   newWatchdog(raw, cfg.IOTimeout),
 		wake: make(chan struct{}, 1),
 	}
-	s.stopAfterFunc = context.AfterFunc(ctx, func() { raw.Close() })
+	// At shutdown the session gets DrainTimeout to finish the message in
+	// hand and log out; then the socket is closed, which ends every wait.
+	s.work, s.cancelWork = context.WithCancel(context.WithoutCancel(ctx))
+	s.stopAfterFunc = context.AfterFunc(ctx, func() {
+		s.drainMu.Lock()
+		defer s.drainMu.Unlock()
+		s.drain = time.AfterFunc(cfg.DrainTimeout, func() {
+			s.cancelWork()
+			raw.Close()
+		})
+	})
 	defer func() {
 		if err != nil {
 			s.close()
@@ -97,7 +120,7 @@ func (p *Poller) connect(ctx context.Context) (_ *session, err error) {
 	case "tls":
 		tc := tls.Client(conn, p.tlsConfig())
 		if err := s.wd.guard(func() error { return tc.HandshakeContext(ctx) }); err != nil {
-			return nil, fmt.Errorf("TLS handshake: %w", err)
+			return nil, withKind(KindTLS, fmt.Errorf("TLS handshake: %w", err))
 		}
 		s.c = imapclient.New(tc, opts)
 	case "starttls":
@@ -107,7 +130,7 @@ func (p *Poller) connect(ctx context.Context) (_ *session, err error) {
 			return err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("STARTTLS: %w", err)
+			return nil, withKind(KindTLS, fmt.Errorf("STARTTLS: %w", err))
 		}
 	default:
 		s.c = imapclient.New(conn, opts)
@@ -116,7 +139,7 @@ func (p *Poller) connect(ctx context.Context) (_ *session, err error) {
 		return nil, fmt.Errorf("greeting: %w", err)
 	}
 	if err := s.wd.guard(s.authenticate); err != nil {
-		return nil, fmt.Errorf("authenticating as %s: %w", cfg.Username, err)
+		return nil, withKind(KindAuth, fmt.Errorf("authenticating as %s: %w", cfg.Username, err))
 	}
 	var caps imap.CapSet
 	s.wd.guard(func() error { caps = s.c.Caps(); return nil })
@@ -213,9 +236,38 @@ func isServerRefusal(err error) bool {
 	return errors.As(err, &ie)
 }
 
+// logout ends the session politely at shutdown: the FETCH in progress is
+// drained, then LOGOUT. It is bounded by DrainTimeout (the socket is closed
+// then) and by the I/O timeout.
+func (s *session) logout() {
+	if s.c == nil {
+		return
+	}
+	select {
+	case <-s.c.Closed():
+		return
+	default:
+	}
+	if s.open != nil {
+		_ = s.wd.guard(s.open.Close)
+		s.open = nil
+	}
+	if err := s.wd.guard(func() error { return s.c.Logout().Wait() }); err != nil {
+		s.p.log.Debug("LOGOUT failed", "err", err)
+		return
+	}
+	s.p.log.Info("logged out of the mailbox")
+}
+
 // close ends the connection without waiting on a dead server.
 func (s *session) close() {
 	s.stopAfterFunc()
+	s.drainMu.Lock()
+	if s.drain != nil {
+		s.drain.Stop()
+	}
+	s.drainMu.Unlock()
+	s.cancelWork()
 	s.wd.stop()
 	s.raw.Close()
 	if s.c == nil {
@@ -267,18 +319,21 @@ func (s *session) wait(ctx context.Context) error {
 	}
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
 	case <-s.c.Closed():
 		return errServerClosed
 	case <-s.wake:
 	case <-timer.C:
 	}
+	// Ended with DONE also at shutdown, so that LOGOUT can follow.
 	err = s.wd.guard(func() error {
 		if err := idle.Close(); err != nil {
 			return err
 		}
 		return idle.Wait()
 	})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	if err != nil {
 		return fmt.Errorf("ending IDLE: %w", err)
 	}
@@ -543,7 +598,7 @@ func (s *session) deliver(ctx context.Context, validity uint32, m meta, oversize
 		Oversized:    oversized,
 		Body:         body,
 	}
-	herr := s.p.h.Deliver(ctx, d)
+	herr := s.p.h.Deliver(s.work, d) // a message in hand is finished at shutdown
 	if err := body.drain(); err != nil {
 		return err
 	}
@@ -562,7 +617,7 @@ func (s *session) fail(ctx context.Context, d Delivery, cause error, res *runRes
 	s.p.log.Error("message cannot be handled; setting it aside",
 		"uid", d.UID, "folder", s.p.cfg.FailedMailbox, "err", cause)
 	d.Body = strings.NewReader("")
-	if err := s.p.h.Fail(ctx, d, cause); err != nil {
+	if err := s.p.h.Fail(s.work, d, cause); err != nil {
 		return &handlerError{err: fmt.Errorf("recording failed UID %d: %w", d.UID, err)}
 	}
 	res.failed.AddNum(imap.UID(d.UID))

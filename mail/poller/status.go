@@ -13,6 +13,7 @@ type Status struct {
 	Idle        bool      // the server has IDLE: new mail wakes the poller
 	LastSuccess time.Time // end of the last successful round; zero: none yet
 	LastError   string    // the latest failure; "" when connected
+	ErrorKind   string    // ErrorKind of the latest failure: auth, tls, network, server or handler; "" when connected
 	Since       time.Time // when the current state (connected, or failing) began
 }
 
@@ -59,15 +60,15 @@ func (st *status) ok(now time.Time, idle bool) {
 	if !st.s.Connected {
 		st.s.Since = now
 	}
-	st.s.Connected, st.s.Idle, st.s.LastSuccess, st.s.LastError = true, idle, now, ""
+	st.s.Connected, st.s.Idle, st.s.LastSuccess, st.s.LastError, st.s.ErrorKind = true, idle, now, "", ""
 }
 
 // fail records a failed session; since is when the failure streak began.
-func (st *status) fail(err error, since time.Time) {
+func (st *status) fail(err error, kind string, since time.Time) {
 	if st == nil {
 		return
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.s.Connected, st.s.Idle, st.s.LastError, st.s.Since = false, false, err.Error(), since
+	st.s.Connected, st.s.Idle, st.s.LastError, st.s.ErrorKind, st.s.Since = false, false, err.Error(), kind, since
 }

@@ -2,9 +2,10 @@
 //
 // Guarantees: Convert never panics, whatever its input; it runs in time
 // linear in the input size; its output is valid UTF-8 without NUL or other
-// control characters except '\n' and '\t'. It uses only the standard
-// library (a small tolerant tokenizer, exported as Tokenizer for callers that
-// need to cut a document at an element) and does no I/O.
+// control characters except '\n' and '\t'. It does no I/O. Tokenizing is
+// golang.org/x/net/html's tokenizer (the one dependency outside the standard
+// library in package threading), wrapped as Tokenizer for callers that need
+// to cut a document at an element; the rendering rules below are ours.
 //
 // The conversion is deliberately simple: <head>, <style>, <script>,
 // comments and elements hidden with display:none are dropped; block
@@ -26,13 +27,66 @@ func Convert(htmlBody string) string {
 	c := newConverter()
 	z := NewTokenizer(strings.ToValidUTF8(htmlBody, "\uFFFD"))
 	for {
-		t, ok := z.Next()
-		if !ok {
-			break
+		switch typ := z.next(); typ {
+		case 0:
+			return c.finish()
+		case TextToken:
+			c.textToken(z.s[z.start:z.end])
+		case StartTagToken, SelfClosingToken:
+			c.start(readTag(z, typ))
+		case EndTagToken:
+			name, _ := z.z.TagName()
+			c.end(z.str(name))
 		}
-		c.token(t)
 	}
-	return c.finish()
+}
+
+// tag is what the conversion needs of a start tag.
+type tag struct {
+	name        string
+	selfClosing bool
+	hidden      bool   // hidden attribute, or display:none / visibility:hidden
+	tight       bool   // class MsoNormal: Outlook's paragraph without margins
+	href, alt   string // of <a> and <img>
+	hasAlt      bool
+}
+
+// readTag reads the current start tag's name and the attributes the
+// conversion uses (the first of each, as Token.AttrVal does).
+func readTag(z *Tokenizer, typ TokenType) tag {
+	name, more := z.z.TagName()
+	t := tag{name: z.str(name), selfClosing: typ == SelfClosingToken}
+	var seenClass, seenStyle, seenHref, seenAlt bool
+	for more {
+		var key, val []byte
+		key, val, more = z.z.TagAttr()
+		switch string(key) {
+		case "hidden":
+			t.hidden = true
+		case "style":
+			if !seenStyle {
+				seenStyle = true
+				t.hidden = t.hidden || hiddenStyle(z.str(val))
+			}
+		case "class":
+			if !seenClass {
+				seenClass = true
+				t.tight = containsFold(z.str(val), "msonormal")
+			}
+		case "href":
+			if !seenHref && t.name == "a" {
+				seenHref = true
+				t.href = z.str(val)
+			}
+		case "alt":
+			if !seenAlt && t.name == "img" {
+				seenAlt = true
+				t.hasAlt = true
+				t.alt = z.str(val)
+			}
+		}
+	}
+	return t
 }
 
 type kind uint8
@@ -125,36 +179,30 @@ func newConverter() *converter {
 	return &converter{counts: make(map[string]int)}
 }
 
-func (c *converter) token(t Token) {
-	switch t.Type {
-	case TextToken:
-		if c.skipDepth > 0 || c.hiddenDepth > 0 {
+// textToken renders a text token (raw, entities not yet decoded).
+func (c *converter) textToken(raw string) {
+	if c.skipDepth > 0 || c.hiddenDepth > 0 {
+		return
+	}
+	text := html.UnescapeString(raw)
+	if c.headDepth > 0 {
+		if strings.TrimSpace(text) == "" {
 			return
 		}
-		text := html.UnescapeString(t.Data)
-		if c.headDepth > 0 {
-			if strings.TrimSpace(text) == "" {
-				return
-			}
-			c.popTo("head") // text cannot live in <head>: the body has started
-		}
-		if strings.ContainsRune(text, '\u00a0') {
-			c.nbsp++
-		}
-		if c.preDepth > 0 {
-			c.preText(text)
-		} else {
-			c.text(text)
-		}
-	case StartTagToken, SelfClosingToken:
-		c.start(t)
-	case EndTagToken:
-		c.end(t.Data)
+		c.popTo("head") // text cannot live in <head>: the body has started
+	}
+	if strings.ContainsRune(text, '\u00a0') {
+		c.nbsp++
+	}
+	if c.preDepth > 0 {
+		c.preText(text)
+	} else {
+		c.text(text)
 	}
 }
 
-func (c *converter) start(t Token) {
-	name := t.Data
+func (c *converter) start(t tag) {
+	name := t.name
 	if c.headDepth > 0 && !headContent[name] && !strings.Contains(name, ":") {
 		c.popTo("head")
 	}
@@ -170,8 +218,8 @@ func (c *converter) start(t Token) {
 		return
 	case "img":
 		// Mail clients render emoji as images; keep their alt text.
-		if alt, ok := t.AttrVal("alt"); ok && c.skipDepth == 0 && c.hiddenDepth == 0 && isEmojiAlt(alt) {
-			c.text(alt)
+		if t.hasAlt && c.skipDepth == 0 && c.hiddenDepth == 0 && isEmojiAlt(t.alt) {
+			c.text(t.alt)
 		}
 		return
 	}
@@ -179,7 +227,7 @@ func (c *converter) start(t Token) {
 		return
 	}
 	k := elementKinds[name]
-	selfClosing := t.Type == SelfClosingToken
+	selfClosing := t.selfClosing
 	if selfClosing && k != kindOther {
 		// <div/> and the like: a block boundary with no content.
 		c.boundary(k, t)
@@ -197,9 +245,9 @@ func (c *converter) start(t Token) {
 			c.pop()
 		}
 	}
-	e := &element{name: name, kind: k, hidden: isHidden(t), tight: isTight(t), written: c.written, nbsp: c.nbsp}
+	e := &element{name: name, kind: k, hidden: t.hidden, tight: t.tight, written: c.written, nbsp: c.nbsp}
 	if k == kindLink {
-		e.href, _ = t.AttrVal("href")
+		e.href = t.href
 	}
 	c.push(e)
 	c.boundary(k, t)
@@ -210,12 +258,12 @@ func (c *converter) start(t Token) {
 }
 
 // boundary emits the line break a block element causes at its start.
-func (c *converter) boundary(k kind, t Token) {
+func (c *converter) boundary(k kind, t tag) {
 	switch k {
 	case kindBlock, kindRow, kindItem, kindList, kindQuote, kindPre:
 		c.newline()
 	case kindPara:
-		if isTight(t) {
+		if t.tight {
 			c.newline()
 		} else {
 			c.blank()
@@ -482,23 +530,25 @@ func (c *converter) finish() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// isTight reports Outlook's MsoNormal paragraphs, which have no margins:
-// Outlook writes blank lines as empty paragraphs instead.
-func isTight(t Token) bool {
-	v, _ := t.AttrVal("class")
-	return strings.Contains(strings.ToLower(v), "msonormal")
-}
-
-func isHidden(t Token) bool {
-	if _, ok := t.AttrVal("hidden"); ok {
-		return true
-	}
-	style, ok := t.AttrVal("style")
-	if !ok {
-		return false
+// hiddenStyle reports a style attribute with display:none or
+// visibility:hidden (whitespace and case ignored).
+func hiddenStyle(style string) bool {
+	if !containsFold(style, "none") && !containsFold(style, "hidden") && utf8.RuneCountInString(style) == len(style) {
+		return false // the fast path; non-ASCII letters may lower-case to ASCII
 	}
 	style = strings.ToLower(strings.Join(strings.Fields(style), ""))
 	return strings.Contains(style, "display:none") || strings.Contains(style, "visibility:hidden")
+}
+
+// containsFold reports whether s contains the lower-case ASCII word w,
+// ignoring case.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(w)], w) {
+			return true
+		}
+	}
+	return false
 }
 
 func isCollapsible(r rune) bool {

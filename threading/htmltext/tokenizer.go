@@ -1,8 +1,9 @@
 package htmltext
 
 import (
-	"html"
 	"strings"
+
+	"golang.org/x/net/html"
 )
 
 // TokenType says what a Token is.
@@ -28,7 +29,7 @@ type Attribute struct {
 // the token in the tokenized input, so callers can cut the input at a token.
 type Token struct {
 	Type       TokenType
-	Data       string // lower-cased tag name, or raw text / comment body
+	Data       string // lower-cased tag name, or the raw text of a text, comment or directive
 	Attr       []Attribute
 	Start, End int
 }
@@ -59,22 +60,123 @@ func (t Token) HasClass(c string) bool {
 	return false
 }
 
-// Tokenizer splits HTML into tokens. It is tolerant: any input, however
-// broken, yields a finite sequence of tokens covering it, without panicking.
-// Every call to Next consumes at least one byte, so the work is linear in the
-// input size (except for attribute-quote scans, which are bounded by the next
-// '>' when a quote is unterminated).
+// Tokenizer splits HTML into tokens with golang.org/x/net/html's tokenizer,
+// adding the byte offsets of each token in the input and two rules of ours:
+//   - an attribute value with an unterminated quote ends at the next '>'
+//     after the quote (x/net/html would let it run to the end of the input),
+//     so that one bad attribute does not swallow the whole document; a tag
+//     cut off by the end of the input is still a tag;
+//   - only script, style, textarea, title, xmp, iframe, noembed and noframes
+//     hold raw text, and only after a start tag that is not self-closing:
+//     <noscript> and <plaintext> content is markup.
+//
+// Any input, however broken, yields a finite sequence of tokens covering it,
+// without panicking, in time linear in the input size.
 type Tokenizer struct {
-	s   string
-	pos int
-	// rawEnd is set after a start tag of a raw-text element (script, style,
-	// ...): its content is text up to the matching end tag.
-	rawTag string
+	s string
+	z *html.Tokenizer
+	// in is what z reads: s from some offset on, or, after a repaired tag,
+	// the repaired tag followed by the rest of s.
+	in    string
+	inPos int // offset in in of the end of the current token
+	// extra is how many bytes the next token has in in beyond its bytes in
+	// s: the quote and '>' a repair added.
+	extra      int
+	typ        TokenType
+	start, end int    // offsets of the current token in s
+	raw        []byte // the current token as z reads it
+	done       bool
 }
 
 // NewTokenizer returns a tokenizer over s.
 func NewTokenizer(s string) *Tokenizer {
-	return &Tokenizer{s: s}
+	return &Tokenizer{s: s, in: s, z: html.NewTokenizer(strings.NewReader(s))}
+}
+
+// Next returns the next token, or false at the end of the input.
+func (z *Tokenizer) Next() (Token, bool) {
+	typ := z.next()
+	if typ == 0 {
+		return Token{}, false
+	}
+	t := Token{Type: typ, Start: z.start, End: z.end}
+	raw := z.s[z.start:z.end]
+	switch typ {
+	case TextToken, CommentToken, DirectiveToken:
+		t.Data = raw
+	case StartTagToken, SelfClosingToken, EndTagToken:
+		name, more := z.z.TagName()
+		t.Data = z.str(name)
+		if typ == EndTagToken {
+			break
+		}
+		for more {
+			var key, val []byte
+			key, val, more = z.z.TagAttr()
+			t.Attr = append(t.Attr, Attribute{Key: z.str(key), Val: z.str(val)})
+		}
+	}
+	return t, true
+}
+
+// next advances to the next token and returns its type, or 0 at the end.
+// Tag names and attributes are then read from z.z (TagName, TagAttr); the
+// token is z.s[z.start:z.end].
+func (z *Tokenizer) next() TokenType {
+	if z.done {
+		return 0
+	}
+	tt := z.z.Next()
+	if tt == html.ErrorToken {
+		if z.inPos >= len(z.in) || !z.repair() {
+			z.done = true
+			z.typ = 0
+			return 0
+		}
+		tt = z.z.Next()
+	}
+	z.raw = z.z.Raw()
+	n := len(z.raw)
+	z.inPos += n
+	z.start = z.end
+	z.end += n - z.extra
+	z.extra = 0
+	switch tt {
+	case html.TextToken:
+		z.typ = TextToken
+	case html.StartTagToken:
+		z.typ = StartTagToken
+		z.checkRawText(true)
+	case html.SelfClosingTagToken:
+		z.typ = SelfClosingToken
+		z.checkRawText(false)
+	case html.EndTagToken:
+		z.typ = EndTagToken
+	case html.DoctypeToken:
+		z.typ = DirectiveToken
+	default: // html.CommentToken: comments, and bogus comments such as <?xml ...> and <![if ...]>
+		z.typ = CommentToken
+		if raw := z.s[z.start:z.end]; !strings.HasPrefix(raw, "<!--") && !strings.HasPrefix(raw, "</") {
+			z.typ = DirectiveToken
+		}
+	}
+	return z.typ
+}
+
+// checkRawText undoes x/net/html's raw-text mode where ours differs: after
+// <noscript> and <plaintext>, and after a self-closing tag.
+func (z *Tokenizer) checkRawText(start bool) {
+	name := z.s[z.start+1 : z.end]
+	if i := strings.IndexAny(name, " \t\n\r\f/>"); i >= 0 {
+		name = name[:i]
+	}
+	if len(name) < 3 || len(name) > len("plaintext") {
+		return
+	}
+	name = strings.ToLower(name)
+	if name == "noscript" || name == "plaintext" || !start && rawTextElements[name] {
+		z.z.NextIsNotRawText()
+	}
 }
 
 // rawTextElements hold text that is not parsed as markup.
@@ -83,222 +185,66 @@ var rawTextElements = map[string]bool{
 	"xmp": true, "iframe": true, "noembed": true, "noframes": true,
 }
 
-// Next returns the next token, or false at the end of the input.
-func (z *Tokenizer) Next() (Token, bool) {
-	if z.pos >= len(z.s) {
-		return Token{}, false
+// repair is called when x/net/html stops at a tag it could not finish
+// before the end of the input. If an attribute value's quote is
+// unterminated, the value ends at the next '>' after the quote; else the tag
+// ends at the end of the input. repair restarts x/net/html on the mended
+// tag followed by the rest of the input, and reports whether it could.
+func (z *Tokenizer) repair() bool {
+	rest := z.in[z.inPos:]
+	if len(rest) < 2 || rest[0] != '<' {
+		return false
 	}
-	if z.rawTag != "" {
-		tag := z.rawTag
-		z.rawTag = ""
-		if t, ok := z.rawText(tag); ok {
-			return t, true
+	try := func(tag, closing string, consumed int) bool {
+		cand := tag + closing
+		t := html.NewTokenizer(strings.NewReader(cand))
+		switch t.Next() {
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+		default:
+			return false
+		}
+		if len(t.Raw()) != len(cand) {
+			return false
+		}
+		z.in = cand + rest[consumed:]
+		z.inPos = 0
+		z.extra = len(cand) - consumed
+		z.z = html.NewTokenizer(strings.NewReader(z.in))
+		return true
+	}
+	if try(rest, ">", len(rest)) {
+		return true
+	}
+	for _, q := range []string{`"`, `'`} {
+		i := strings.LastIndex(rest, q)
+		if i < 0 {
+			continue
+		}
+		gt := strings.IndexByte(rest[i+1:], '>')
+		if gt < 0 {
+			if try(rest, q+">", len(rest)) {
+				return true
+			}
+			continue
+		}
+		gt += i + 1
+		if try(rest[:gt], q+">", gt+1) {
+			return true
 		}
 	}
-	start := z.pos
-	s := z.s
-	if s[start] == '<' && start+1 < len(s) {
-		c := s[start+1]
-		switch {
-		case c == '!' || c == '?':
-			return z.markupDeclaration(), true
-		case c == '/':
-			if start+2 < len(s) && isASCIILetter(s[start+2]) {
-				t := z.tag(start+2, EndTagToken)
-				return t, true
-			}
-			// "</>" is ignored, "</ ..." is a bogus comment.
-			end := indexFrom(s, start+2, ">")
-			if end < 0 {
-				z.pos = len(s)
-			} else {
-				z.pos = end + 1
-			}
-			return Token{Type: CommentToken, Data: s[start+2 : max(start+2, z.pos-1)], Start: start, End: z.pos}, true
-		case isASCIILetter(c):
-			t := z.tag(start+1, StartTagToken)
-			if t.Type == StartTagToken && rawTextElements[t.Data] {
-				z.rawTag = t.Data
-			}
-			return t, true
-		}
-	}
-	// Text up to the next '<' that can start markup.
-	i := start + 1
-	for i < len(s) {
-		j := strings.IndexByte(s[i:], '<')
-		if j < 0 {
-			i = len(s)
-			break
-		}
-		i += j
-		if i+1 < len(s) {
-			c := s[i+1]
-			if c == '!' || c == '?' || c == '/' || isASCIILetter(c) {
-				break
-			}
-		}
-		i++
-	}
-	z.pos = i
-	return Token{Type: TextToken, Data: s[start:i], Start: start, End: i}, true
+	return false
 }
 
-// rawText returns the content of a raw-text element up to (not including)
-// its end tag. It returns false when the element is empty.
-func (z *Tokenizer) rawText(tag string) (Token, bool) {
-	s := z.s
-	start := z.pos
-	i := start
-	for {
-		j := strings.IndexByte(s[i:], '<')
-		if j < 0 {
-			i = len(s)
-			break
-		}
-		i += j
-		if i+2+len(tag) <= len(s) && s[i+1] == '/' && strings.EqualFold(s[i+2:i+2+len(tag)], tag) {
-			if k := i + 2 + len(tag); k == len(s) || !isASCIILetter(s[k]) && s[k] != '-' && s[k] != ':' {
-				break
-			}
-		}
-		i++
-	}
-	if i == start {
-		return Token{}, false
-	}
-	z.pos = i
-	return Token{Type: TextToken, Data: s[start:i], Start: start, End: i}, true
-}
-
-// markupDeclaration handles "<!", "<?": comments, doctypes, CDATA and
-// conditional-comment fragments.
-func (z *Tokenizer) markupDeclaration() Token {
-	s := z.s
-	start := z.pos
-	if strings.HasPrefix(s[start:], "<!--") {
-		body := start + 4
-		// "<!-->" and "<!--->" are empty comments.
-		if strings.HasPrefix(s[body:], ">") {
-			z.pos = body + 1
-			return Token{Type: CommentToken, Start: start, End: z.pos}
-		}
-		if strings.HasPrefix(s[body:], "->") {
-			z.pos = body + 2
-			return Token{Type: CommentToken, Start: start, End: z.pos}
-		}
-		end := indexFrom(s, body, "-->")
-		if end < 0 {
-			z.pos = len(s)
-			return Token{Type: CommentToken, Data: s[body:], Start: start, End: z.pos}
-		}
-		z.pos = end + 3
-		return Token{Type: CommentToken, Data: s[body:end], Start: start, End: z.pos}
-	}
-	end := indexFrom(s, start+2, ">")
-	if end < 0 {
-		z.pos = len(s)
-		return Token{Type: DirectiveToken, Data: s[start+2:], Start: start, End: z.pos}
-	}
-	z.pos = end + 1
-	return Token{Type: DirectiveToken, Data: s[start+2 : end], Start: start, End: z.pos}
-}
-
-// tag parses a start or end tag whose name begins at i.
-func (z *Tokenizer) tag(i int, typ TokenType) Token {
-	s := z.s
-	start := z.pos
-	j := i
-	for j < len(s) && !isSpace(s[j]) && s[j] != '/' && s[j] != '>' {
-		j++
-	}
-	t := Token{Type: typ, Data: strings.ToLower(s[i:j]), Start: start}
-	// Attributes.
-	for j < len(s) {
-		for j < len(s) && (isSpace(s[j]) || s[j] == '/') {
-			if s[j] == '/' && j+1 < len(s) && s[j+1] == '>' && typ == StartTagToken {
-				t.Type = SelfClosingToken
-			}
-			j++
-		}
-		if j >= len(s) {
-			break
-		}
-		if s[j] == '>' {
-			j++
-			z.pos = j
-			t.End = j
-			return t
-		}
-		k := j
-		for k < len(s) && !isSpace(s[k]) && s[k] != '=' && s[k] != '>' && s[k] != '/' {
-			k++
-		}
-		if k == j { // a lone '=' or similar: skip it
-			k++
-		}
-		key := strings.ToLower(s[j:k])
-		j = k
-		for j < len(s) && isSpace(s[j]) {
-			j++
-		}
-		val := ""
-		if j < len(s) && s[j] == '=' {
-			j++
-			for j < len(s) && isSpace(s[j]) {
-				j++
-			}
-			if j < len(s) && (s[j] == '"' || s[j] == '\'') {
-				q := s[j]
-				end := strings.IndexByte(s[j+1:], q)
-				if end < 0 {
-					// Unterminated quote: end the value at the next '>' so that
-					// one bad attribute does not swallow the whole document.
-					gt := strings.IndexByte(s[j+1:], '>')
-					if gt < 0 {
-						val = s[j+1:]
-						j = len(s)
-					} else {
-						val = s[j+1 : j+1+gt]
-						j = j + 1 + gt
-					}
-				} else {
-					val = s[j+1 : j+1+end]
-					j = j + 1 + end + 1
-				}
-			} else {
-				k := j
-				for k < len(s) && !isSpace(s[k]) && s[k] != '>' {
-					k++
-				}
-				val = s[j:k]
-				j = k
-			}
-		}
-		if typ != EndTagToken && key != "" && len(t.Attr) < 64 {
-			t.Attr = append(t.Attr, Attribute{Key: key, Val: html.UnescapeString(val)})
+// str returns b, a piece of the current token as x/net/html returns it
+// (lower-cased, unescaped), as a string: the same bytes of the input when
+// they are unchanged, so that most names and values do not allocate.
+func (z *Tokenizer) str(b []byte) string {
+	// b and z.raw share x/net/html's buffer: the difference of their
+	// capacities is b's offset in the token.
+	if off := cap(z.raw) - cap(b); off >= 0 && off+len(b) <= z.end-z.start {
+		if src := z.s[z.start+off : z.start+off+len(b)]; src == string(b) {
+			return src
 		}
 	}
-	z.pos = len(s)
-	t.End = len(s)
-	return t
-}
-
-func indexFrom(s string, from int, sub string) int {
-	if from > len(s) {
-		return -1
-	}
-	i := strings.Index(s[from:], sub)
-	if i < 0 {
-		return -1
-	}
-	return from + i
-}
-
-func isASCIILetter(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-}
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
+	return string(b)
 }

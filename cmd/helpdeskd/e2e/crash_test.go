@@ -64,6 +64,7 @@ func (w *world) killWhen(what string, lo, hi int) {
 }
 
 func TestCrash_KillNineDuring500MailsLosesNothingAndDuplicatesNothing(t *testing.T) {
+	t.Parallel()
 	const (
 		customers = 25
 		originals = 400 // new mails: a case each, an acknowledgement and an agent notice each

@@ -17,6 +17,7 @@ import (
 // does not strip the forgery. The agent's own mail, passed by the border,
 // does solve the case.
 func TestTrust_ForgedAuthenticationResultsDoNotLetAStrangerActAsAnAgent(t *testing.T) {
+	t.Parallel()
 	const authservID = "mx.e2e.localhost" // the private Postfix's myhostname
 	for _, tc := range []struct {
 		name   string

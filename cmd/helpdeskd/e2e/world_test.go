@@ -309,11 +309,14 @@ func (w *world) count(q string, args ...any) int {
 }
 
 // waitFor polls cond until it holds. The deadline is generous: it catches a
-// hang, it is not a timing assertion.
+// hang, it is not a timing assertion. The interval grows from 50 ms to
+// 500 ms: many conditions log in to Dovecot (a process each), and a dozen
+// tests polling at once must not starve the daemons they wait for.
 func (w *world) waitFor(what string, timeout time.Duration, cond func() (bool, error)) {
 	w.t.Helper()
 	deadline := time.Now().Add(timeout)
 	var last error
+	interval := 50 * time.Millisecond
 	for {
 		ok, err := cond()
 		if ok && err == nil {
@@ -328,7 +331,8 @@ func (w *world) waitFor(what string, timeout time.Duration, cond func() (bool, e
 		if time.Now().After(deadline) {
 			w.t.Fatalf("timed out after %s waiting for %s (last error: %v)", timeout, what, last)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(interval)
+		interval = min(interval*3/2, 500*time.Millisecond)
 	}
 }
 

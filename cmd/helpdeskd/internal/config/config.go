@@ -68,7 +68,12 @@ type Config struct {
 	TimeZone        string
 	TimerInterval   time.Duration
 	IngestAttempts  int
+	IngestGiveUp    time.Duration
 	ParentWait      time.Duration
+	// Operations (intake alarms, shutdown).
+	OperatorAddress string        // intake alarms are mailed here ("": logged only)
+	AlarmAfter      time.Duration // a mailbox failing, or the outbox's oldest due mail waiting, this long raises an alarm
+	ShutdownTimeout time.Duration // drain time for the mail in hand at shutdown
 
 	Mailboxes []Mailbox
 	SMTP      SMTP
@@ -251,6 +256,10 @@ func Settings() []Setting {
 			Doc: "temporary failures of one inbound mail before it is set aside in the Failed folder, so it never holds the mailbox",
 			set: intSetting(func(c *Config) *int { return &c.IngestAttempts }, 1, 1000),
 			get: get(func(c *Config) string { return strconv.Itoa(c.IngestAttempts) })},
+		{Env: "HELPDESK_INGEST_GIVE_UP_AFTER", Key: "ingest_give_up_after", Default: "1m0s",
+			Doc: "least time a mail keeps failing (with HELPDESK_INGEST_MAX_ATTEMPTS attempts) before it is set aside: a short outage never costs a good mail",
+			set: dur(func(c *Config) *time.Duration { return &c.IngestGiveUp }),
+			get: get(func(c *Config) string { return c.IngestGiveUp.String() })},
 		{Env: "HELPDESK_PARENT_WAIT", Key: "parent_wait", Default: "2m0s",
 			Doc: "how long a reply to a mail we have not seen yet waits for it before opening a case (0: no waiting)",
 			set: func(c *Config, _ *Mailbox, v string) error {
@@ -278,8 +287,8 @@ func Settings() []Setting {
 			Doc: "how long an address that bounced permanently gets no mail",
 			set: dur(func(c *Config) *time.Duration { return &c.SuppressFor }),
 			get: get(func(c *Config) string { return c.SuppressFor.String() })},
-		{Env: "HELPDESK_AGENT_BUDGET", Key: "agent_budget", Default: "100",
-			Doc: "most notices per agent address (and duty manager) per hour; more are recorded, not sent (mail-loop brake)",
+		{Env: "HELPDESK_AGENT_BUDGET", Key: "agent_budget", Default: "1000",
+			Doc: "most notices per agent address (and duty manager) per hour; more are recorded, not sent (mail-loop brake; set above your busiest hour)",
 			set: intSetting(func(c *Config) *int { return &c.AgentBudget }, 1, 100000),
 			get: get(func(c *Config) string { return strconv.Itoa(c.AgentBudget) })},
 		{Env: "HELPDESK_SENDER_CASE_LIMIT", Key: "sender_case_limit", Default: "5",
@@ -349,6 +358,18 @@ func Settings() []Setting {
 			Doc: "how often the timers (reminders, auto-solve, close, SLA) run",
 			set: dur(func(c *Config) *time.Duration { return &c.TimerInterval }),
 			get: get(func(c *Config) string { return c.TimerInterval.String() })},
+		{Env: "HELPDESK_OPERATOR_ADDRESS", Key: "operator_address",
+			Doc: "who is mailed intake alarms (a mailbox not polled, the outbox stuck) and their recovery (empty: alarms are only logged)",
+			set: str(func(c *Config) *string { return &c.OperatorAddress }, checkAddress),
+			get: get(func(c *Config) string { return c.OperatorAddress })},
+		{Env: "HELPDESK_ALARM_AFTER", Key: "alarm_after", Default: "10m",
+			Doc: "a mailbox that cannot be polled, or an outbox whose oldest due mail has waited, this long raises an intake alarm",
+			set: dur(func(c *Config) *time.Duration { return &c.AlarmAfter }),
+			get: get(func(c *Config) string { return c.AlarmAfter.String() })},
+		{Env: "HELPDESK_SHUTDOWN_TIMEOUT", Key: "shutdown_timeout", Default: "10s",
+			Doc: "at SIGTERM, how long the mail being ingested or sent may take to finish before the daemon exits anyway",
+			set: dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+			get: get(func(c *Config) string { return c.ShutdownTimeout.String() })},
 		{Env: "HELPDESK_LOG_LEVEL", Key: "log_level", Default: "info",
 			Doc: "debug, info, warn or error",
 			set: str(func(c *Config) *string { return &c.LogLevel }, oneOf("debug", "info", "warn", "error")),
@@ -738,6 +759,19 @@ func (c *Config) RequireServe() error {
 	}
 	if c.SMTP.Addr == "" {
 		errs = append(errs, errors.New("HELPDESK_SMTP_ADDR is not set"))
+	}
+	if op := c.OperatorAddress; op != "" {
+		// Mail to our own addresses is never sent (loop protection).
+		own := append([]string{c.SupportAddress}, c.SupportAliases...)
+		for _, m := range c.Mailboxes {
+			own = append(own, m.Address)
+		}
+		for _, a := range own {
+			if a != "" && strings.EqualFold(a, op) {
+				errs = append(errs, fmt.Errorf("HELPDESK_OPERATOR_ADDRESS %s is one of the support addresses, which get no mail: use a person's or a team's address", op))
+				break
+			}
+		}
 	}
 	return errors.Join(errs...)
 }

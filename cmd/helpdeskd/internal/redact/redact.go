@@ -29,9 +29,10 @@ var (
 	urlPassword = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.\-]*://[^:@/\s"'<>]*:)[^\s"'<>]*@`)
 	// ?password=... and &password=... in a URL's query.
 	queryPassword = regexp.MustCompile(`(?i)([?&](?:ssl)?password=)[^&#\s"'<>]*`)
-	// password=... in a key=value DSN (libpq style), the value bare or in
-	// single quotes with backslash escapes.
-	kvPassword = regexp.MustCompile(`(?i)(^|[\s(,;:{])((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s"]+)`)
+	// password=... in a key=value DSN (libpq style), PGPASSWORD=... in an
+	// environment, "password":"..." in JSON: the value bare, or quoted with
+	// backslash escapes.
+	kvPassword = regexp.MustCompile(`(?i)(^|[\s(,;:{"])((?:[a-z_]*)password"?\s*[=:]\s*)('(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?|[^\s",}]+)`)
 )
 
 // String masks every password of a connection string in s, whether s is one

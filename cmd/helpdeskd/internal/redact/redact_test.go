@@ -147,3 +147,17 @@ func containsString(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestString_MasksEnvironmentAndJSONAndDoubleQuotedForms(t *testing.T) {
+	for _, in := range []string{
+		"PGPASSWORD=hunter22 psql",
+		`host=db password="a b c" user=x`,
+		`{"user":"x","password":"hunter22"}`,
+		"imap_password=hunter22",
+	} {
+		out := String(in)
+		if strings.Contains(out, "hunter22") || strings.Contains(out, "a b c") {
+			t.Errorf("String(%q) = %q", in, out)
+		}
+	}
+}
