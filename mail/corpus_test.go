@@ -17,7 +17,8 @@ import (
 // testdata/corpora (see its README.md for sources and licenses). One is not:
 // notmuch-corpora (GPL-3.0-or-later) is read from the project's shared
 // corpora beside the repository (../../shared/corpora) when it is there.
-var corporaDirs = []string{"testdata/corpora", "../../shared/corpora"}
+// talon is shipped once, in threading/reply's testdata, and read from there.
+var corporaDirs = []string{"testdata/corpora", "../threading/reply/testdata/corpora", "../../shared/corpora"}
 
 // corpusDir finds a corpus. A missing one skips the test, saying so (make
 // test's summary repeats it), except under CI=true, where it fails.

@@ -53,12 +53,7 @@ func startDev(t *testing.T, dir string, args ...string) (out *syncBuffer, stop f
 // startDevEnv is startDev with environment variables.
 func startDevEnv(t *testing.T, dir string, vars map[string]string, args ...string) (out *syncBuffer, stop func()) {
 	t.Helper()
-	if _, err := findPostgresBin(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	needPostgresBin(t)
 	if vars["HELPDESK_DATABASE_URL"] == "" {
 		// As root, the cluster's data may be outside dir (under /var/tmp).
 		t.Cleanup(func() {
@@ -272,11 +267,13 @@ func TestReachable_NeedsSearchPermissionOnEveryAncestor(t *testing.T) {
 // Stop.
 func TestDevCluster_RootIn0700DirRelocatesReusesAndStops(t *testing.T) {
 	if os.Geteuid() != 0 {
+		// CI runs as root (the e2e suite needs it too).
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs root: the relocation only happens when the cluster runs as the postgres user")
+		}
 		t.Skip("needs root: the relocation only happens when the cluster runs as the postgres user")
 	}
-	if _, err := findPostgresBin(); err != nil {
-		t.Skip(err)
-	}
+	needPostgresBin(t)
 	base := t.TempDir()
 	if err := os.Chmod(base, 0o700); err != nil {
 		t.Fatal(err)
@@ -323,9 +320,7 @@ func TestDevCluster_RootIn0700DirRelocatesReusesAndStops(t *testing.T) {
 // dev started over a PostgreSQL a crashed dev left running reuses it and
 // stops it on exit, and says so truthfully.
 func TestDev_StopsThePostgresACrashedDevLeftRunning(t *testing.T) {
-	if _, err := findPostgresBin(); err != nil {
-		t.Skip(err)
-	}
+	needPostgresBin(t)
 	dir := filepath.Join(t.TempDir(), "state")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -493,5 +488,17 @@ func TestDev_BannerCommandsWork(t *testing.T) {
 			resp.Body.Close()
 			return resp.StatusCode == 200
 		})
+	}
+}
+
+// needPostgresBin skips a test without the PostgreSQL server binaries,
+// except in CI, which installs them: there it fails.
+func needPostgresBin(t *testing.T) {
+	t.Helper()
+	if _, err := findPostgresBin(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
 	}
 }
