@@ -4,7 +4,7 @@ BIN     := bin/helpdeskd
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
 
-.PHONY: all build run test vet fmt-check testdb bench clean
+.PHONY: all build run test vet fmt-check testdb bench bench-compare clean
 
 all: build
 
@@ -45,8 +45,22 @@ fmt-check:
 testdb:
 	@./.ci/provision-db
 
+# The issue-15 figure table (rows: figures, columns: binaries): helpdeskd serve
+# against a private Postfix, Dovecot and PostgreSQL (root needed), the
+# dispatcher, a database of 200,000 cases. BENCHFLAGS=-quick takes a few
+# minutes, the full run much longer; -gobench adds the Go benchmarks; -h lists
+# the rest. bench-compare OLD=<commit> puts that commit's binary beside the
+# working tree's (the old tree is exported with git archive to /tmp and
+# removed afterwards).
+BENCHFLAGS ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./cmd/helpdeskd/internal/bench $(BENCHFLAGS)
+
+bench-compare:
+	@test -n "$(OLD)" || { echo "usage: make bench-compare OLD=<commit> [BENCHFLAGS=-quick]"; exit 2; }
+	@old=$$(mktemp -d /tmp/hd-old-XXXXXX) && trap 'rm -rf "$$old"' EXIT && \
+		git archive "$(OLD)" | tar -x -C "$$old" && \
+		$(GO) run ./cmd/helpdeskd/internal/bench -src old="$$old" -src new=. $(BENCHFLAGS)
 
 clean:
 	rm -rf bin

@@ -25,76 +25,84 @@ type AccessPolicy struct {
 // reseller filed, nor, once revoked, on its own. Being the submitter or a
 // participant does not lift that.
 func Access(ctx context.Context, q Queryer, u *User, c *Case, p AccessPolicy) (bool, string, error) {
+	var f accessFacts
+	if u != nil && !IsStaff(u.Role) {
+		if err := q.GetContext(ctx, &f.participant, `SELECT EXISTS (SELECT 1 FROM case_participants WHERE case_id = $1 AND user_id = $2)`,
+			c.ID, u.ID); err != nil {
+			return false, "", fmt.Errorf("access: %w", mapErr(err))
+		}
+		if err := q.GetContext(ctx, &f.submitterRole, `SELECT role FROM users WHERE id = $1`, c.SubmitterID); err != nil {
+			return false, "", fmt.Errorf("access: %w", mapErr(err))
+		}
+	}
+	if u != nil && u.Role == RoleReseller && u.OrgID != nil && c.OrgID != nil {
+		var g grantView
+		err := q.GetContext(ctx, &g, `SELECT granted_at, revoked_at FROM grants
+			WHERE customer_org_id = $1 AND reseller_org_id = $2`, *c.OrgID, *u.OrgID)
+		switch err = mapErr(err); {
+		case err == nil:
+			f.grant = &g
+		case !errors.Is(err, ErrNotFound):
+			return false, "", fmt.Errorf("access: grant: %w", err)
+		}
+	}
+	ok, why := decideAccess(u, c, f, p)
+	return ok, why, nil
+}
+
+// accessFacts is what deciding access needs beyond the user and the case.
+type accessFacts struct {
+	participant   bool
+	submitterRole string
+	grant         *grantView // the case org's grant to the reseller's org, if any
+}
+
+// decideAccess is Access on gathered facts.
+func decideAccess(u *User, c *Case, f accessFacts, p AccessPolicy) (bool, string) {
 	if u == nil {
-		return false, "unknown sender", nil
+		return false, "unknown sender"
 	}
 	switch {
 	case !u.Active:
-		return false, u.LoginEmail + " is deactivated", nil
+		return false, u.LoginEmail + " is deactivated"
 	case IsStaff(u.Role):
-		return true, u.Role, nil
+		return true, u.Role
 	case u.Role == RoleReseller && c.OrgID != nil && (u.OrgID == nil || *u.OrgID != *c.OrgID):
-		return resellerAccess(ctx, q, u, c)
+		return resellerAccess(u, c, f.grant)
 	case u.ID == c.SubmitterID:
-		return true, "submitter", nil
-	}
-	var participant bool
-	if err := q.GetContext(ctx, &participant, `SELECT EXISTS (SELECT 1 FROM case_participants WHERE case_id = $1 AND user_id = $2)`,
-		c.ID, u.ID); err != nil {
-		return false, "", fmt.Errorf("access: %w", mapErr(err))
-	}
-	if participant {
-		return true, "participant", nil
+		return true, "submitter"
+	case f.participant:
+		return true, "participant"
 	}
 	sameOrg := c.OrgID != nil && u.OrgID != nil && *c.OrgID == *u.OrgID
-	switch u.Role {
-	case RoleContact:
-		if sameOrg {
-			return true, "contact of the case's org", nil
-		}
-	case RoleCustomer:
-		if sameOrg && p.OrgCustomers {
-			return true, "customer of the case's org", nil
-		}
-		if sameOrg {
-			var byReseller bool
-			if err := q.GetContext(ctx, &byReseller, `SELECT role = 'reseller' FROM users WHERE id = $1`, c.SubmitterID); err != nil {
-				return false, "", fmt.Errorf("access: %w", mapErr(err))
-			}
-			if byReseller {
-				return true, "customer of the org a reseller opened the case for", nil
-			}
-		}
+	switch {
+	case u.Role == RoleContact && sameOrg:
+		return true, "contact of the case's org"
+	case u.Role == RoleCustomer && sameOrg && p.OrgCustomers:
+		return true, "customer of the case's org"
+	case u.Role == RoleCustomer && sameOrg && f.submitterRole == RoleReseller:
+		return true, "customer of the org a reseller opened the case for"
 	}
-	return false, fmt.Sprintf("%s (%s) is not allowed on case #%d", u.LoginEmail, u.Role, c.ID), nil
+	return false, fmt.Sprintf("%s (%s) is not allowed on case #%d", u.LoginEmail, u.Role, c.ID)
 }
 
 // resellerAccess decides for a reseller on a case of another org: the case's
 // org must hold a grant to the reseller's org now, given before the case was
 // filed. A grant revoked and given again covers only what was filed since.
-func resellerAccess(ctx context.Context, q Queryer, u *User, c *Case) (bool, string, error) {
-	deny := func(why string) (bool, string, error) {
-		return false, fmt.Sprintf("%s (reseller) is not allowed on case #%d: %s", u.LoginEmail, c.ID, why), nil
+func resellerAccess(u *User, c *Case, g *grantView) (bool, string) {
+	deny := func(why string) (bool, string) {
+		return false, fmt.Sprintf("%s (reseller) is not allowed on case #%d: %s", u.LoginEmail, c.ID, why)
 	}
-	if u.OrgID == nil {
+	switch {
+	case u.OrgID == nil:
 		return deny("no org of its own, so no grant")
-	}
-	var g struct {
-		GrantedAt time.Time  `db:"granted_at"`
-		RevokedAt *time.Time `db:"revoked_at"`
-	}
-	err := q.GetContext(ctx, &g, `SELECT granted_at, revoked_at FROM grants WHERE customer_org_id = $1 AND reseller_org_id = $2`,
-		*c.OrgID, *u.OrgID)
-	switch err = mapErr(err); {
-	case errors.Is(err, ErrNotFound):
+	case g == nil:
 		return deny("the case's org has not granted access")
-	case err != nil:
-		return false, "", fmt.Errorf("access: grant: %w", err)
 	case g.RevokedAt != nil:
 		return deny("the case's org revoked its grant on " + g.RevokedAt.UTC().Format(time.DateOnly))
 	case c.CreatedAt.Before(g.GrantedAt):
 		const at = "2006-01-02 15:04 MST"
 		return deny(fmt.Sprintf("the case was filed at %s, before the grant of %s", c.CreatedAt.UTC().Format(at), g.GrantedAt.UTC().Format(at)))
 	}
-	return true, "reseller with a grant from the case's org, held since before the case was filed", nil
+	return true, "reseller with a grant from the case's org, held since before the case was filed"
 }

@@ -2,11 +2,15 @@ package helpdesk
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lib/pq"
+
+	"github.com/helpdesk/helpdesk/helpdesk/lifecycle"
 )
 
 // Case statuses.
@@ -130,6 +134,22 @@ type NewCase struct {
 	Mailbox     string
 	Now         time.Time
 	FirstDue    *time.Time
+	// Policy decides when the case's first timer (the SLA warning) is due.
+	// Without one a case with FirstDue is due at once, and the next timer
+	// pass schedules it.
+	Policy *lifecycle.Policy
+}
+
+// nextTimer is the next_timer_at of the new case.
+func (in NewCase) nextTimer(sev string) sql.NullTime {
+	if in.FirstDue == nil || in.FirstDue.IsZero() {
+		return sql.NullTime{}
+	}
+	if in.Policy == nil {
+		return sql.NullTime{Time: in.Now, Valid: true}
+	}
+	return nextTimerAt(lifecycle.Case{Status: lifecycle.Open, Severity: lifecycle.Severity(sev), CreatedAt: in.Now,
+		FirstResponseDue: *in.FirstDue}, *in.Policy)
 }
 
 // CreateCase inserts an open case and its "created" event.
@@ -143,9 +163,9 @@ func CreateCase(ctx context.Context, q Queryer, in NewCase) (int64, error) {
 	}
 	var id int64
 	err := q.GetContext(ctx, &id, `INSERT INTO cases (subject, severity, org_id, submitter_id, follow_up_of, mailbox,
-			created_at, updated_at, last_activity_at, first_response_due_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8) RETURNING id`,
-		in.Subject, sev, in.OrgID, in.SubmitterID, in.FollowUpOf, in.Mailbox, in.Now, in.FirstDue)
+			created_at, updated_at, last_activity_at, first_response_due_at, next_timer_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8, $9) RETURNING id`,
+		in.Subject, sev, in.OrgID, in.SubmitterID, in.FollowUpOf, in.Mailbox, in.Now, in.FirstDue, in.nextTimer(sev))
 	if err != nil {
 		return 0, fmt.Errorf("create case: %w", mapErr(err))
 	}
@@ -208,8 +228,11 @@ func AddComment(ctx context.Context, q Queryer, c NewComment) (int64, error) {
 type CaseFilter struct {
 	Status string
 	Org    string
-	Search string // in the subject and the comments, case-insensitive
-	Limit  int    // default 100
+	// Search finds text in the subject and the comments, case-insensitively:
+	// anywhere when it has three characters or more, at the start of a word
+	// when shorter (결제 finds 결제가, not 카드결제).
+	Search string
+	Limit  int // default 100
 }
 
 const caseSummarySelect = `SELECT c.id, c.subject, c.status, c.severity, coalesce(o.name, '') AS org,
@@ -224,35 +247,93 @@ func ListCases(ctx context.Context, q Queryer, f CaseFilter) ([]CaseSummary, err
 	if limit <= 0 {
 		limit = 100
 	}
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var w sqlWhere
 	if f.Status != "" {
-		where = append(where, "c.status = "+arg(f.Status))
+		w.add("c.status = " + w.arg(f.Status))
 	}
 	if f.Org != "" {
-		if _, err := OrgByName(ctx, q, f.Org); err != nil {
+		o, err := OrgByName(ctx, q, f.Org)
+		if err != nil {
 			return nil, err
 		}
-		where = append(where, "lower(o.name) = lower("+arg(strings.TrimSpace(f.Org))+")")
+		w.add("c.org_id = " + w.arg(o.ID))
 	}
-	if f.Search != "" {
-		p := arg("%" + escapeLike(f.Search) + "%")
-		where = append(where, "(c.subject ILIKE "+p+" OR EXISTS (SELECT 1 FROM comments m WHERE m.case_id = c.id AND m.body ILIKE "+p+"))")
+	term := strings.TrimSpace(f.Search)
+	if term == "" {
+		return selectCases(ctx, q, caseListFrom+w.sql()+caseListOrder+w.arg(limit), w.args)
 	}
-	query := caseSummarySelect + ` FROM cases c JOIN users s ON s.id = c.submitter_id LEFT JOIN orgs o ON o.id = c.org_id`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
+	// A common word is found among the most recent cases without reading
+	// every case that has it; a rarer one through the text indexes.
+	r := sqlWhere{conds: w.conds[:len(w.conds):len(w.conds)], args: append([]any(nil), w.args...)}
+	window := r.arg(searchWindow * limit)
+	match := "(" + textMatch("c.subject", term, r.arg) + " OR EXISTS (SELECT 1 FROM comments m WHERE m.case_id = c.id AND " +
+		textMatch("m.body", term, r.arg) + "))"
+	recent, err := selectCases(ctx, q, caseSummarySelect+` FROM (SELECT * FROM cases c`+r.sql()+caseListOrder+window+`) c
+		JOIN users s ON s.id = c.submitter_id LEFT JOIN orgs o ON o.id = c.org_id WHERE `+match+caseListOrder+r.arg(limit), r.args)
+	if err != nil || len(recent) == limit {
+		return recent, err
 	}
-	query += " ORDER BY c.last_activity_at DESC, c.id DESC LIMIT " + arg(limit)
+	w.add("c.id IN (SELECT id FROM cases WHERE " + textMatch("subject", term, w.arg) +
+		" UNION SELECT case_id FROM comments WHERE " + textMatch("body", term, w.arg) + ")")
+	return selectCases(ctx, q, caseListFrom+w.sql()+caseListOrder+w.arg(limit), w.args)
+}
+
+// searchWindow: a search first reads this many times its limit of the most
+// recent cases.
+const searchWindow = 20
+
+const (
+	caseListFrom  = caseSummarySelect + ` FROM cases c JOIN users s ON s.id = c.submitter_id LEFT JOIN orgs o ON o.id = c.org_id`
+	caseListOrder = ` ORDER BY c.last_activity_at DESC, c.id DESC LIMIT `
+)
+
+func selectCases(ctx context.Context, q Queryer, query string, args []any) ([]CaseSummary, error) {
 	cs := []CaseSummary{}
 	if err := q.SelectContext(ctx, &cs, query, args...); err != nil {
 		return nil, fmt.Errorf("list cases: %w", mapErr(err))
 	}
 	return cs, nil
+}
+
+// sqlWhere collects the conditions of a query and their arguments.
+type sqlWhere struct {
+	conds []string
+	args  []any
+}
+
+func (w *sqlWhere) arg(v any) string {
+	w.args = append(w.args, v)
+	return fmt.Sprintf("$%d", len(w.args))
+}
+
+func (w *sqlWhere) add(cond string) { w.conds = append(w.conds, cond) }
+
+func (w *sqlWhere) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// textMatch is the condition that column holds term, case-insensitively:
+// as a substring (pg_trgm serves ILIKE) when term has three characters or
+// more; shorter text has no trigram, so it matches word prefixes in the
+// 'simple' full-text index instead.
+func textMatch(column, term string, arg func(any) string) string {
+	if utf8.RuneCountInString(term) >= 3 {
+		return column + " ILIKE " + arg("%"+escapeLike(term)+"%")
+	}
+	return "to_tsvector('simple', " + column + ") @@ to_tsquery('simple', " + arg(prefixQuery(term)) + ")"
+}
+
+// prefixQuery is a tsquery matching words that start with each word of s.
+func prefixQuery(s string) string {
+	var parts []string
+	for _, w := range strings.Fields(s) {
+		w = strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(w)
+		parts = append(parts, "'"+w+"':*")
+	}
+	return strings.Join(parts, " & ")
 }
 
 func escapeLike(s string) string {

@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"hash"
 	"io"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // storeBlob streams content into a blob and returns its id; identical content
 // is stored once.
-func storeBlob(ctx context.Context, tx *sqlx.Tx, r io.Reader) (int64, error) {
+func storeBlob(ctx context.Context, tx Queryer, r io.Reader) (int64, error) {
 	var id int64
 	if err := tx.GetContext(ctx, &id, `INSERT INTO blobs DEFAULT VALUES RETURNING id`); err != nil {
 		return 0, fmt.Errorf("store attachment: %w", mapErr(err))
@@ -50,7 +48,7 @@ const chunkSize = 1 << 20
 // chunkWriter writes a byte stream as numbered rows, hashing it on the way.
 type chunkWriter struct {
 	ctx    context.Context
-	tx     *sqlx.Tx
+	tx     Queryer
 	insert string
 	owner  int64
 	seq    int
@@ -59,7 +57,7 @@ type chunkWriter struct {
 	hash   hash.Hash
 }
 
-func newChunkWriter(ctx context.Context, tx *sqlx.Tx, insert string, owner int64) *chunkWriter {
+func newChunkWriter(ctx context.Context, tx Queryer, insert string, owner int64) *chunkWriter {
 	// buf grows as needed: most mail is far smaller than a chunk.
 	return &chunkWriter{ctx: ctx, tx: tx, insert: insert, owner: owner, hash: sha256.New()}
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	mathrand "math/rand/v2"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ type MailSender interface {
 // DispatcherConfig configures a Dispatcher. Zero values take the defaults.
 type DispatcherConfig struct {
 	Workers     int                        // concurrent senders, each with its own connection (default 1)
+	Batch       int                        // rows a sender claims at once (default 50)
 	NewSender   func() (MailSender, error) // required
 	IsPermanent func(error) bool           // required: 5xx-like errors that retrying cannot fix
 	Lease       time.Duration              // how long a claimed row is ours (default 5m; longer than a send)
@@ -64,6 +66,9 @@ func NewDispatcher(s *Store, cfg DispatcherConfig) (*Dispatcher, error) {
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 1
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 50
 	}
 	def(&cfg.SendTimeout, time.Minute)
 	// Short leases: after a crash its rows are sent again within about 90s.
@@ -181,11 +186,7 @@ func (d *Dispatcher) worker(ctx context.Context, owner string, wake <-chan struc
 	}()
 	dbDown := false
 	for ctx.Err() == nil {
-		c, err := ClaimOutbox(ctx, d.store.db, owner, d.cfg.Now(), d.cfg.Lease)
-		if errors.Is(err, ErrNotFound) {
-			d.sleep(ctx, wake, d.untilNextDue(ctx))
-			continue
-		}
+		batch, err := ClaimOutboxBatch(ctx, d.store.db, owner, d.cfg.Now(), d.cfg.Lease, d.cfg.Batch)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -201,63 +202,139 @@ func (d *Dispatcher) worker(ctx context.Context, owner string, wake <-chan struc
 			d.log.Info("outbox claims work again")
 			dbDown = false
 		}
+		if len(batch) == 0 {
+			d.sleep(ctx, wake, d.untilNextDue(ctx))
+			continue
+		}
 		if sender == nil {
 			if sender, err = d.cfg.NewSender(); err != nil {
 				d.log.Error("cannot create sender", "err", err)
 				sender = nil
 			}
 		}
-		d.deliver(ctx, owner, sender, c)
+		d.sendBatch(ctx, owner, sender, batch)
 	}
 }
 
-// deliver sends one claimed row and records the outcome, even when ctx ends
-// meanwhile.
-func (d *Dispatcher) deliver(ctx context.Context, owner string, sender MailSender, c *Claimed) {
+// sendBatch sends claimed rows one after the other over one connection and
+// records them: failures at once, successes together at the end. When ctx
+// ends, the send in flight is finished and recorded, and the rows not tried
+// go back to the queue.
+func (d *Dispatcher) sendBatch(ctx context.Context, owner string, sender MailSender, batch []Claimed) {
 	bg := context.WithoutCancel(ctx)
-	var err error
-	if sender == nil {
-		err = errors.New("no sender")
-	} else {
-		sctx, cancel := context.WithTimeout(bg, d.cfg.SendTimeout)
-		err = sender.Send(sctx, c.EnvelopeFrom, c.Recipients, c.Data)
-		cancel()
+	leaseUntil := d.cfg.Now().Add(d.cfg.Lease)
+	var sent []SentMail
+	defer func() { d.recordSent(bg, owner, sent) }() // the rows sent since the last record
+	for len(batch) > 0 {
+		if ctx.Err() != nil {
+			d.release(bg, owner, batch)
+			return
+		}
+		// No send may outlive the lease, or another sender could take the
+		// row; rows sent meanwhile are recorded before theirs expires.
+		if now := d.cfg.Now(); now.Add(d.cfg.SendTimeout).After(leaseUntil) {
+			d.recordSent(bg, owner, sent)
+			sent = nil
+			leaseUntil = now.Add(d.cfg.Lease)
+			if batch = d.renew(bg, owner, batch, leaseUntil); len(batch) == 0 {
+				return
+			}
+		}
+		c := batch[0]
+		batch = batch[1:]
+		err := errors.New("no sender")
+		if sender != nil {
+			sctx, cancel := context.WithTimeout(bg, d.cfg.SendTimeout)
+			err = sender.Send(sctx, c.EnvelopeFrom, c.Recipients, c.Data)
+			cancel()
+		}
+		if err == nil {
+			sent = append(sent, SentMail{ID: c.ID, At: d.cfg.Now()})
+			continue
+		}
+		d.recordFailure(bg, owner, &c, err)
 	}
+}
+
+// renew extends the lease of the rows left in batch and keeps those still ours.
+func (d *Dispatcher) renew(ctx context.Context, owner string, batch []Claimed, until time.Time) []Claimed {
+	kept, err := RenewOutboxLease(ctx, d.store.db, claimedIDs(batch), owner, until)
+	if err != nil {
+		// Not sending them is safe: they are sent again once the lease expires.
+		d.log.Error("cannot renew outbox lease; leaving the rest of the batch", "err", err)
+		return nil
+	}
+	return slices.DeleteFunc(batch, func(c Claimed) bool { return !slices.Contains(kept, c.ID) })
+}
+
+func (d *Dispatcher) release(ctx context.Context, owner string, batch []Claimed) {
+	if err := ReleaseOutbox(ctx, d.store.db, claimedIDs(batch), owner); err != nil {
+		d.log.Warn("cannot release unsent outbox rows; they are sent when their lease expires", "err", err)
+	}
+}
+
+// recordSent marks the batch's sent rows in one statement.
+func (d *Dispatcher) recordSent(ctx context.Context, owner string, sent []SentMail) {
+	if len(sent) == 0 {
+		return
+	}
+	d.record(sent[0].ID, func() error {
+		lost, err := MarkSentBatch(ctx, d.store.db, owner, sent)
+		if len(lost) > 0 {
+			d.log.Warn("outbox rows sent after their lease was lost", "outbox_ids", lost)
+		}
+		return err
+	})
+}
+
+// recordFailure records a failed send: a retry later, or a failure.
+func (d *Dispatcher) recordFailure(ctx context.Context, owner string, c *Claimed, err error) {
 	now := d.cfg.Now()
 	var mark func() error
 	switch {
-	case err == nil:
-		mark = func() error { return MarkSent(bg, d.store.db, c.ID, owner, now) }
 	case d.cfg.IsPermanent(err):
 		d.log.Warn("mail rejected permanently", "outbox_id", c.ID, "message_id", c.MessageID, "err", err)
-		mark = func() error { return MarkFailed(bg, d.store.db, c.ID, owner, err.Error()) }
+		mark = func() error { return MarkFailed(ctx, d.store.db, c.ID, owner, err.Error()) }
 		if rejected := permanentRejections(err); len(rejected) > 0 {
 			// A 5xx at RCPT is a verified permanent failure: suppress (bounces.go).
 			mark = func() error {
-				return markRejected(bg, d.store, c, owner, err.Error(), rejected, now, d.cfg.SuppressFor)
+				return markRejected(ctx, d.store, c, owner, err.Error(), rejected, now, d.cfg.SuppressFor)
 			}
 		}
 	case c.Attempts >= d.cfg.MaxAttempts:
 		d.log.Warn("mail failed too often; giving up", "outbox_id", c.ID, "attempts", c.Attempts, "err", err)
 		mark = func() error {
-			return MarkFailed(bg, d.store.db, c.ID, owner, fmt.Sprintf("gave up after %d attempts: %v", c.Attempts, err))
+			return MarkFailed(ctx, d.store.db, c.ID, owner, fmt.Sprintf("gave up after %d attempts: %v", c.Attempts, err))
 		}
 	default:
 		next := now.Add(RetryDelay(c.Attempts, d.cfg.RetryBase, d.cfg.RetryMax, d.cfg.Rand()))
 		d.log.Info("mail deferred", "outbox_id", c.ID, "attempt", c.Attempts, "retry_at", next, "err", err)
-		mark = func() error { return MarkRetry(bg, d.store.db, c.ID, owner, next, err.Error()) }
+		mark = func() error { return MarkRetry(ctx, d.store.db, c.ID, owner, next, err.Error()) }
 	}
-	// The mail may be out: try hard to record it, or it is sent again when the lease expires.
+	d.record(c.ID, mark)
+}
+
+// record retries mark a few times: the mail may be out, and unrecorded it
+// is sent again when the lease expires.
+func (d *Dispatcher) record(id int64, mark func() error) {
 	for i := 0; ; i++ {
 		merr := mark()
 		if merr == nil || errors.Is(merr, ErrLeaseLost) || i == 4 {
 			if merr != nil {
-				d.log.Error("cannot record outbox result", "outbox_id", c.ID, "err", merr)
+				d.log.Error("cannot record outbox result", "outbox_id", id, "err", merr)
 			}
-			break
+			return
 		}
 		time.Sleep(time.Duration(i+1) * 500 * time.Millisecond)
 	}
+}
+
+func claimedIDs(cs []Claimed) []int64 {
+	ids := make([]int64, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	return ids
 }
 
 func (d *Dispatcher) untilNextDue(ctx context.Context) time.Duration {

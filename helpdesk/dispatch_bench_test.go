@@ -25,11 +25,13 @@ func BenchmarkDispatch(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				now := time.Now()
+				var ms []helpdesk.OutMail
+				for j := range rows {
+					ms = append(ms, outMail(fmt.Sprintf("b%d-%d@example.com", i, j), fmt.Sprintf("c%d@acme.example", j), nil, false, now))
+				}
 				err := s.WithTx(context.Background(), func(tx *sqlx.Tx) error {
-					for j := range rows {
-						enqueue(b, tx, fmt.Sprintf("b%d-%d@example.com", i, j), fmt.Sprintf("c%d@acme.example", j), now)
-					}
-					return nil
+					_, err := helpdesk.EnqueueBatch(context.Background(), tx, ms, nil, helpdesk.Budget{})
+					return err
 				})
 				if err != nil {
 					b.Fatal(err)

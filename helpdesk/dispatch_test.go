@@ -372,3 +372,193 @@ func TestEnqueueMail_StaffAreExemptFromTheRecipientBudget(t *testing.T) {
 		}
 	}
 }
+
+func TestClaimOutboxBatch_NeverHandsARowToTwoClaimers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	const n = 300
+	now := time.Now()
+	var ms []helpdesk.OutMail
+	for i := range n {
+		ms = append(ms, outMail(fmt.Sprintf("claim%d@example.com", i), fmt.Sprintf("c%d@acme.example", i), nil, false, now))
+	}
+	if _, err := helpdesk.EnqueueBatch(ctx, s.DB(), ms, nil, helpdesk.Budget{}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	claimedBy := map[int64]int{}
+	var wg sync.WaitGroup
+	for w := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				cs, err := helpdesk.ClaimOutboxBatch(ctx, s.DB(), fmt.Sprintf("w%d", w), now, time.Minute, 7)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(cs) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, c := range cs {
+					claimedBy[c.ID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(claimedBy) != n {
+		t.Fatalf("%d rows claimed, want %d", len(claimedBy), n)
+	}
+	for id, k := range claimedBy {
+		if k != 1 {
+			t.Fatalf("row %d claimed %d times", id, k)
+		}
+	}
+}
+
+func TestDispatcher_SmallBatchesOfTwoDispatchersAreEachSentOnce(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	r := newRelay(t)
+	const n = 300
+	var ms []helpdesk.OutMail
+	for i := range n {
+		ms = append(ms, outMail(fmt.Sprintf("small%d@example.com", i), fmt.Sprintf("c%d@acme.example", i), nil, false, time.Now()))
+	}
+	if _, err := helpdesk.EnqueueBatch(context.Background(), s.DB(), ms, nil, helpdesk.Budget{}); err != nil {
+		t.Fatal(err)
+	}
+	a := newDispatcher(t, s, r, nil, func(c *helpdesk.DispatcherConfig) { c.Workers = 3; c.Batch = 7; c.Owner = "a" })
+	b := newDispatcher(t, s, r, nil, func(c *helpdesk.DispatcherConfig) { c.Workers = 3; c.Batch = 7; c.Owner = "b" })
+	runUntil(t, []*helpdesk.Dispatcher{a, b}, func() bool { _, total, _ := r.counts(); return total >= n })
+	time.Sleep(100 * time.Millisecond)
+	byID, total, _ := r.counts()
+	if total != n || len(byID) != n {
+		t.Fatalf("relay got %d mails, %d distinct; want %d each", total, len(byID), n)
+	}
+	var sent, attempts int
+	s.DB().Get(&sent, `SELECT count(*) FROM outbox WHERE status = 'sent' AND sent_at IS NOT NULL`)
+	s.DB().Get(&attempts, `SELECT sum(attempts) FROM outbox`)
+	if sent != n || attempts != n {
+		t.Fatalf("%d rows marked sent after %d attempts, want %d and %d", sent, attempts, n, n)
+	}
+}
+
+func TestMarkSentBatch_MarksOurRowsInOneStatementAndReportsLostOnes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+	var ids []int64
+	for i := range 4 {
+		ids = append(ids, enqueue(t, s.DB(), fmt.Sprintf("mark%d@example.com", i), "kim@acme.example", now).ID)
+	}
+	ours, err := helpdesk.ClaimOutboxBatch(ctx, s.DB(), "a", now, time.Minute, 3)
+	if err != nil || len(ours) != 3 {
+		t.Fatalf("claimed %d, %v", len(ours), err)
+	}
+	if _, err := helpdesk.ClaimOutboxBatch(ctx, s.DB(), "b", now, time.Minute, 3); err != nil {
+		t.Fatal(err)
+	}
+	var sent []helpdesk.SentMail
+	for i, id := range ids {
+		sent = append(sent, helpdesk.SentMail{ID: id, At: now.Add(time.Duration(i) * time.Second)})
+	}
+	cq := &countingQueryer{Queryer: s.DB()}
+	lost, err := helpdesk.MarkSentBatch(ctx, cq, "a", sent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cq.n != 1 || len(lost) != 1 || lost[0] != ids[3] {
+		t.Fatalf("MarkSentBatch: %d statements, lost %v; want 1 statement, lost [%d] (b's row)", cq.n, lost, ids[3])
+	}
+	for i, id := range ids[:3] {
+		rw := row(t, s.DB(), id)
+		if rw.Status != "sent" || rw.SentAt == nil || !rw.SentAt.Equal(now.Add(time.Duration(i)*time.Second)) {
+			t.Errorf("row %d = %+v", id, rw)
+		}
+	}
+	if rw := row(t, s.DB(), ids[3]); rw.Status != "sending" {
+		t.Errorf("b's row was touched: %+v", rw)
+	}
+	var decisions []string
+	s.DB().Select(&decisions, `SELECT decision FROM messages WHERE direction = 'out' ORDER BY message_id`)
+	if strings.Join(decisions, ",") != "sent,sent,sent," {
+		t.Errorf("outbound message decisions = %q", decisions)
+	}
+}
+
+// fakeSender calls onSend for each mail and records the Message-IDs.
+type fakeSender struct {
+	mu     sync.Mutex
+	sent   []string
+	onSend func()
+}
+
+func (f *fakeSender) Send(_ context.Context, _ string, _ []string, data []byte) error {
+	f.onSend()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, string(data))
+	return nil
+}
+
+func (f *fakeSender) Close() error { return nil }
+
+func (f *fakeSender) count() int { f.mu.Lock(); defer f.mu.Unlock(); return len(f.sent) }
+
+func TestDispatcher_RenewsTheLeaseOfALongBatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	c := &clock{now: time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)}
+	for i := range 6 {
+		enqueue(t, s.DB(), fmt.Sprintf("long%d@example.com", i), "kim@acme.example", c.Now())
+	}
+	stolen := 0
+	f := &fakeSender{}
+	f.onSend = func() {
+		c.Add(45 * time.Second) // six sends take longer than one lease
+		if cs, err := helpdesk.ClaimOutboxBatch(ctx, s.DB(), "other", c.Now(), time.Minute, 10); err != nil || len(cs) > 0 {
+			stolen += len(cs)
+		}
+	}
+	d := newDispatcher(t, s, nil, c, func(cfg *helpdesk.DispatcherConfig) {
+		cfg.NewSender = func() (helpdesk.MailSender, error) { return f, nil }
+		cfg.Lease, cfg.SendTimeout = 2*time.Minute, time.Minute
+	})
+	runUntil(t, []*helpdesk.Dispatcher{d}, func() bool { return f.count() == 6 })
+	var sent int
+	s.DB().Get(&sent, `SELECT count(*) FROM outbox WHERE status = 'sent'`)
+	if stolen != 0 || sent != 6 {
+		t.Fatalf("another sender took %d rows of the batch; %d marked sent", stolen, sent)
+	}
+}
+
+func TestDispatcher_ShutdownReturnsUntriedRowsToTheQueue(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	var ids []int64
+	for i := range 5 {
+		ids = append(ids, enqueue(t, s.DB(), fmt.Sprintf("stop%d@example.com", i), "kim@acme.example", time.Now()).ID)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &fakeSender{onSend: cancel} // the daemon stops during the first send
+	d := newDispatcher(t, s, nil, nil, func(cfg *helpdesk.DispatcherConfig) {
+		cfg.NewSender = func() (helpdesk.MailSender, error) { return f, nil }
+	})
+	d.Run(ctx)
+	if rw := row(t, s.DB(), ids[0]); f.count() != 1 || rw.Status != "sent" {
+		t.Fatalf("%d sent; the send in flight: %+v", f.count(), rw)
+	}
+	for _, id := range ids[1:] {
+		if rw := row(t, s.DB(), id); rw.Status != "queued" || rw.Attempts != 0 {
+			t.Errorf("untried row %d = %+v, want queued with no attempt", id, rw)
+		}
+	}
+}

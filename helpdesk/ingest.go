@@ -369,115 +369,32 @@ func (g *Ingester) recordAttempt(ctx context.Context, in Inbound, cause error) (
 	return a.N, a.First, err
 }
 
-func (g *Ingester) ingestOnce(ctx context.Context, in Inbound) (res Result, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			g.log.Error("ingest panicked", "mailbox", in.Mailbox, "uid", in.UID, "panic", p, "stack", string(debug.Stack()))
-			err = fmt.Errorf("%w: panic: %v", ErrPermanent, p)
-		}
-	}()
+func (g *Ingester) ingestOnce(ctx context.Context, in Inbound) (Result, error) {
 	if in.Body != nil {
 		in.Body = sourceReader{in.Body}
 	}
-	now := g.cfg.Now()
-	err = g.store.WithTx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		res, err = g.ingest(ctx, tx, in, now)
-		return err
-	})
-	if errors.Is(err, errDuplicate) {
-		// Nothing of the second copy is kept, but the mailbox moves on.
-		if err := g.store.WithTx(ctx, func(tx *sqlx.Tx) error { return advanceCursor(ctx, tx, in) }); err != nil {
-			return res, err
-		}
-		res.Duplicate = true
-		return res, nil
+	res, err := g.transact(ctx, []Inbound{in})
+	if err != nil {
+		return Result{}, err
 	}
-	return res, err
+	return res[0], nil
 }
 
-var errDuplicate = errors.New("duplicate Message-ID")
-
-func (g *Ingester) ingest(ctx context.Context, tx *sqlx.Tx, in Inbound, now time.Time) (Result, error) {
-	var rawID int64
-	if err := tx.GetContext(ctx, &rawID, `INSERT INTO raw_messages (stored_at, expires_at) VALUES ($1, $2) RETURNING id`,
-		now, now.Add(g.cfg.RawRetention)); err != nil {
-		return Result{}, fmt.Errorf("store raw: %w", mapErr(err))
-	}
-	raw := newChunkWriter(ctx, tx, `INSERT INTO raw_chunks (raw_id, seq, data) VALUES ($1, $2, $3)`, rawID)
-	body := io.TeeReader(in.Body, raw)
-
-	blobs := map[*mail.Attachment]int64{}
-	msg, err := mail.Parse(body, mail.ParseOptions{
-		MaxAttachmentBytes: g.cfg.MaxAttachment,
-		AttachmentSink: func(a *mail.Attachment, r io.Reader) error {
-			id, err := storeBlob(ctx, tx, r)
-			if err != nil {
-				return err
-			}
-			blobs[a] = id
-			return nil
-		},
-	})
-	if err == nil {
-		_, err = io.Copy(io.Discard, body) // the rest of the raw mail, if the parser stopped early
-	}
-	if err == nil {
-		err = raw.Close()
-	}
-	if err != nil {
-		return Result{}, fmt.Errorf("read message: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE raw_messages SET size = $2, sha256 = $3 WHERE id = $1`, rawID, raw.size, raw.sum()); err != nil {
-		return Result{}, fmt.Errorf("store raw: %w", mapErr(err))
-	}
-
-	ci := msg.ClassifyInput()
-	ci.LoopID, ci.OwnMessageIDDomain, ci.OwnAddresses = g.cfg.LoopID, g.cfg.MessageIDDomain, g.cfg.Own
-	class := threading.Classify(ci)
-
-	res := Result{MessageID: msg.MessageID, Class: string(class.Class)}
-	var msgRowID int64
-	var tiRoot *string
-	if v := first(msg.Header, "Thread-Index"); v != "" {
-		if root, ok := threading.ThreadIndexRoot(v); ok {
-			tiRoot = &root
+// transact runs one batch in one transaction; a panic is a permanent
+// failure of the batch.
+func (g *Ingester) transact(ctx context.Context, batch []Inbound) (res []Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			g.log.Error("ingest panicked", "mailbox", batch[0].Mailbox, "uid", batch[0].UID, "batch", len(batch), "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("%w: panic: %v", ErrPermanent, p)
 		}
-	}
-	err = tx.GetContext(ctx, &msgRowID, `INSERT INTO messages (message_id, direction, mailbox, uid_validity, uid, from_address,
-			subject, in_reply_to, refs, class, class_reason, size, received_at, raw_id, thread_index_root, created_at, original_message_id,
-			thread_alias)
-		VALUES ($1, 'in', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $12, $15, $16)
-		ON CONFLICT (message_id, direction) DO NOTHING RETURNING id`,
-		msg.MessageID, in.Mailbox, int64(in.UIDValidity), int64(in.UID), msg.From.Canonical(), truncateText(msg.Subject, 1000),
-		strings.Join(msg.InReplyTo, " "), pq.Array(msg.References), string(class.Class), class.Reason, max(raw.size, in.Size), now, rawID, tiRoot,
-		msg.OriginalMessageID, msg.MessageIDAlias)
-	if errors.Is(mapErr(err), ErrNotFound) {
-		return res, errDuplicate
-	}
-	if err != nil {
-		return res, fmt.Errorf("record message %s: %w", msg.MessageID, mapErr(err))
-	}
-
-	d := &delivery{g: g, tx: tx, ctx: ctx, in: in, msg: msg, class: class, msgRowID: msgRowID, blobs: blobs, now: now,
-		replyText: ReplyText(msg)}
-	if err := d.apply(); err != nil {
-		return res, err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET case_id = $2, decision = $3, rule = $4, reason = $5, token_check = $6, sender_access = $7
-		WHERE id = $1`, msgRowID, nullID(d.caseID), d.decision, d.rule, truncateText(d.reason, 2000), truncateText(d.tokenCheck, 1000),
-		truncateText(d.access, 1000)); err != nil {
-		return res, fmt.Errorf("record decision: %w", mapErr(err))
-	}
-	if err := d.dropUnusedBlobs(); err != nil {
-		return res, err
-	}
-	if err := advanceCursor(ctx, tx, in); err != nil {
-		return res, err
-	}
-	res.CaseID, res.Decision, res.Rule, res.Reason = d.caseID, d.decision, d.rule, d.reason
-	g.log.Info("ingested", "message_id", msg.MessageID, "class", class.Class, "decision", d.decision, "case", d.caseID, "rule", d.rule)
-	return res, nil
+	}()
+	err = g.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		res, err = g.runBatch(ctx, tx, batch)
+		return err
+	})
+	return res, err
 }
 
 // Reprocess runs a stored inbound message through ingest again, e.g. after a
@@ -520,10 +437,6 @@ func (g *Ingester) reprocess(ctx context.Context, messageID string, onlyWaiting 
 		if err := tx.SelectContext(ctx, &chunks, `SELECT data FROM raw_chunks WHERE raw_id = $1 ORDER BY seq`, *m.RawID); err != nil {
 			return fmt.Errorf("read raw mail: %w", mapErr(err))
 		}
-		readers := make([]io.Reader, len(chunks))
-		for i, c := range chunks {
-			readers[i] = bytes.NewReader(c)
-		}
 		for _, q := range []string{
 			`DELETE FROM attachments WHERE comment_id IN (SELECT id FROM comments WHERE message_id = $1)`,
 			`DELETE FROM comments WHERE message_id = $1`,
@@ -538,12 +451,89 @@ func (g *Ingester) reprocess(ctx context.Context, messageID string, onlyWaiting 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM raw_messages WHERE id = $1`, *m.RawID); err != nil {
 			return fmt.Errorf("reprocess: %w", mapErr(err))
 		}
-		in := Inbound{Mailbox: m.Mailbox, Body: io.MultiReader(readers...), replay: true, final: onlyWaiting}
+		in := Inbound{Mailbox: m.Mailbox, Body: bytes.NewReader(bytes.Join(chunks, nil)), replay: true, final: onlyWaiting}
 		if m.UIDValidity != nil && m.UID != nil {
 			in.UIDValidity, in.UID = *m.UIDValidity, *m.UID
 		}
-		res, err = g.ingest(ctx, tx, in, g.cfg.Now())
+		out, err := g.runBatch(ctx, tx, []Inbound{in})
+		if err == nil {
+			res = out[0]
+		}
 		return err
 	})
 	return res, err
+}
+
+// BatchResult is what IngestBatch did with one message of a batch.
+type BatchResult struct {
+	Result
+	// Err nil: committed. IsPermanent(Err): the message can never be
+	// ingested and must be set aside (Fail). Otherwise Err is temporary:
+	// the message is not committed, nor is any later one of the batch.
+	Err error
+}
+
+// IngestBatch ingests a batch of messages in mailbox order, in one
+// transaction when it can. Every Body must be an io.ReadSeeker holding the
+// whole mail (the caller holds the bytes). When the batch fails as a whole,
+// its messages are ingested one per transaction, so that a single bad
+// message never holds the others and its error is its own.
+func (g *Ingester) IngestBatch(ctx context.Context, batch []Inbound) []BatchResult {
+	out := make([]BatchResult, len(batch))
+	if len(batch) == 0 {
+		return out
+	}
+	if len(batch) > 1 && seekable(batch) {
+		res, err := g.transact(ctx, batch)
+		if err == nil {
+			for i := range batch {
+				out[i].Result = res[i]
+			}
+			return out
+		}
+		if ctx.Err() != nil {
+			for i := range out {
+				out[i].Err = err
+			}
+			return out
+		}
+		g.log.Warn("batch failed; ingesting its mail one by one", "mailbox", batch[0].Mailbox, "first_uid", batch[0].UID,
+			"batch", len(batch), "err", err)
+		for _, in := range batch {
+			if _, err := in.Body.(io.Seeker).Seek(0, io.SeekStart); err != nil {
+				for i := range out {
+					out[i].Err = fmt.Errorf("rewind for retry: %w", err)
+				}
+				return out
+			}
+		}
+	}
+	for i, in := range batch {
+		res, err := g.Ingest(ctx, in)
+		out[i] = BatchResult{Result: res, Err: err}
+		if IsPermanent(err) && i < len(batch)-1 {
+			// Recorded now: the later mail moves the cursor past it, and a
+			// crash before the caller sets it aside must not lose its trace.
+			if ferr := g.Fail(ctx, in, err); ferr != nil {
+				err = ferr
+				out[i].Err = fmt.Errorf("record the failure of uid %d: %w", in.UID, ferr)
+			}
+		}
+		if err != nil && !IsPermanent(err) {
+			for j := i + 1; j < len(batch); j++ {
+				out[j].Err = fmt.Errorf("not attempted: an earlier message of the batch failed: %w", err)
+			}
+			break
+		}
+	}
+	return out
+}
+
+func seekable(batch []Inbound) bool {
+	for _, in := range batch {
+		if _, ok := in.Body.(io.ReadSeeker); !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -1,14 +1,9 @@
 package helpdesk
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/lib/pq"
-
-	"github.com/helpdesk/helpdesk/templates"
 )
 
 // Mail loops: an autoresponder that answers our acknowledgement with a fresh
@@ -41,69 +36,6 @@ func senderThrottle(casesInWindow, throttledInWindow, limit int) (throttle, dige
 		return false, false
 	}
 	return true, throttledInWindow == 0
-}
-
-// throttled holds back a new case from a sender over the limit. It reports
-// whether it did.
-func (d *delivery) throttled() (bool, error) {
-	from := d.msg.From.Canonical()
-	limit := d.g.cfg.SenderCaseLimit
-	if from == "" || limit <= 0 {
-		return false, nil
-	}
-	since := d.now.Add(-throttleWindow)
-	var recent []struct {
-		CaseID    *int64    `db:"case_id"`
-		Decision  string    `db:"decision"`
-		CreatedAt time.Time `db:"created_at"`
-	}
-	if err := d.tx.SelectContext(d.ctx, &recent, `SELECT case_id, decision, created_at FROM messages
-		WHERE direction = 'in' AND from_address = $1 AND created_at > $2 AND id <> $3
-			AND decision IN ('new_case', 'follow_up', 'throttled')
-		ORDER BY created_at, id`, from, since, d.msgRowID); err != nil {
-		return false, fmt.Errorf("sender limit: %w", mapErr(err))
-	}
-	var cases []int64
-	var held int
-	var oldest time.Time
-	for _, r := range recent {
-		if r.Decision == DecisionThrottled {
-			held++
-			continue
-		}
-		if oldest.IsZero() {
-			oldest = r.CreatedAt
-		}
-		if r.CaseID != nil {
-			cases = append(cases, *r.CaseID)
-		}
-	}
-	throttle, digest := senderThrottle(len(cases), held, limit)
-	if !throttle {
-		return false, nil
-	}
-	until := oldest.Add(throttleWindow)
-	d.decide(0, DecisionThrottled, "sender-limit", fmt.Sprintf("%s opened %d cases within %s (limit %d): stored without a case or an answer until %s",
-		from, len(cases), throttleWindow, limit, until.UTC().Format(time.RFC3339)))
-	d.access = "not checked: over the new-case limit"
-	n := d.g.cfg.Notifier
-	if !digest {
-		d.reason += "; agents were told at the first held-back mail"
-		return true, nil
-	}
-	to := n.staffAddress()
-	if to == "" {
-		return true, nil
-	}
-	if _, err := n.Notify(d.ctx, d.tx, Notice{
-		Data: templates.SenderThrottledData{Base: n.Base(0, d.msg.Subject, ""), Sender: templates.Person{Name: d.msg.From.Name, Email: from},
-			Cases: cases, Limit: limit, Until: until, MessageSubject: d.msg.Subject, MessageID: "<" + d.msg.MessageID + ">"},
-		To: Recipient{Email: to, Staff: true}, InReplyTo: d.msg.MessageID, Now: d.now,
-	}); err != nil {
-		return false, err
-	}
-	d.reason += "; agents told in one digest"
-	return true, nil
 }
 
 // staffAddress is where notices that concern no case go: the agent
@@ -156,28 +88,3 @@ func quotesOurMail(subject, text string, ours []ourMail) (string, bool) {
 
 // maxQuoteScan bounds how much of a mail's text is searched for a quote.
 const maxQuoteScan = 64 << 10
-
-// answersOurMail reports whether a new mail is an answer to an automated
-// mail we sent its sender within LoopWindow (and so must not be
-// acknowledged), with the reason.
-func (d *delivery) answersOurMail() (string, bool, error) {
-	from := d.msg.From.Canonical()
-	if from == "" || d.g.cfg.LoopWindow <= 0 {
-		return "", false, nil
-	}
-	var ours []ourMail
-	if err := d.tx.SelectContext(d.ctx, &ours, `SELECT message_id, subject, case_id FROM outbox
-		WHERE recipients && $1 AND created_at > $2 AND status <> 'suppressed' AND kind <> 'comment_added'
-		ORDER BY id DESC LIMIT 20`, pq.Array([]string{from}), d.now.Add(-d.g.cfg.LoopWindow)); err != nil {
-		return "", false, fmt.Errorf("recent mail to %s: %w", from, mapErr(err))
-	}
-	text := d.msg.Text
-	if len(text) > maxQuoteScan {
-		text = text[:maxQuoteScan]
-	}
-	how, ok := quotesOurMail(d.msg.Subject, text, ours)
-	if !ok {
-		return "", false, nil
-	}
-	return fmt.Sprintf("%s got an automated mail from us within %s and this mail %s", from, d.g.cfg.LoopWindow, how), true, nil
-}

@@ -98,13 +98,33 @@ type Notice struct {
 // Notify renders the notice and queues it. The Message-ID is chosen now and
 // never changes; Reply-To carries a token naming the case and the recipient.
 func (n *Notifier) Notify(ctx context.Context, q Queryer, nt Notice) (Enqueued, error) {
+	inReplyTo, refs, err := caseThread(ctx, q, nt.CaseID, nt.InReplyTo)
+	if err != nil {
+		return Enqueued{}, err
+	}
+	var outboxID int64
+	if !n.cfg.PlainEnvelope {
+		if outboxID, err = ReserveOutboxID(ctx, q); err != nil {
+			return Enqueued{}, err
+		}
+	}
+	m, err := n.compose(nt, inReplyTo, refs, outboxID)
+	if err != nil {
+		return Enqueued{}, err
+	}
+	return EnqueueMail(ctx, q, m, n.cfg.Own, n.cfg.Budget)
+}
+
+// compose renders a notice into outbox mail threaded under refs; outboxID
+// is the row it will be (0 with a plain envelope sender).
+func (n *Notifier) compose(nt Notice, inReplyTo string, refs []string, outboxID int64) (OutMail, error) {
 	locale := nt.To.Locale
 	if locale == "" {
 		locale = n.cfg.DefaultLocale
 	}
 	r, err := n.cfg.Templates.Render(locale, nt.Data)
 	if err != nil {
-		return Enqueued{}, fmt.Errorf("render %s: %w", nt.Data.Kind(), err)
+		return OutMail{}, fmt.Errorf("render %s: %w", nt.Data.Kind(), err)
 	}
 	var recipientID int64
 	if nt.To.UserID != nil {
@@ -117,10 +137,6 @@ func (n *Notifier) Notify(ctx context.Context, q Queryer, nt Notice) (Enqueued, 
 		replyTo = threading.PlusAddress(n.cfg.SupportAddress, tok)
 		// The token inside our Message-ID threads replies whose References survive but Reply-To did not.
 		msgID = strings.Replace(msgID, "hd.", "hd."+tok+".", 1)
-	}
-	inReplyTo, refs, err := caseThread(ctx, q, nt.CaseID, nt.InReplyTo)
-	if err != nil {
-		return Enqueued{}, err
 	}
 	from := n.cfg.Name
 	if nt.FromName != "" {
@@ -156,7 +172,7 @@ func (n *Notifier) Notify(ctx context.Context, q Queryer, nt Notice) (Enqueued, 
 	}
 	data, err := m.Bytes()
 	if err != nil {
-		return Enqueued{}, fmt.Errorf("compose %s: %w", nt.Data.Kind(), err)
+		return OutMail{}, fmt.Errorf("compose %s: %w", nt.Data.Kind(), err)
 	}
 	var caseID *int64
 	if nt.CaseID > 0 {
@@ -164,19 +180,15 @@ func (n *Notifier) Notify(ctx context.Context, q Queryer, nt Notice) (Enqueued, 
 	}
 	// Bounces and vacation replies go to the envelope sender: a VERP
 	// address naming this row tells them apart from mail people write.
-	var outboxID int64
 	envelope := n.cfg.SupportAddress
-	if !n.cfg.PlainEnvelope {
-		if outboxID, err = ReserveOutboxID(ctx, q); err != nil {
-			return Enqueued{}, err
-		}
+	if outboxID > 0 {
 		envelope = n.cfg.Tokens.BounceAddress(n.cfg.SupportAddress, outboxID)
 	}
-	return EnqueueMail(ctx, q, OutMail{
+	return OutMail{
 		ID: outboxID, MessageID: msgID, CaseID: caseID, Kind: string(nt.Data.Kind()), RecipientID: nt.To.UserID,
 		EnvelopeFrom: envelope, Recipients: []string{nt.To.Email}, Subject: r.Subject, Data: data, Now: nt.Now,
 		Staff: nt.To.Staff || strings.EqualFold(nt.To.Email, n.cfg.AgentAddress) || strings.EqualFold(nt.To.Email, n.cfg.ManagerAddress),
-	}, n.cfg.Own, n.cfg.Budget)
+	}, nil
 }
 
 // maxReferences bounds References: the first message and the latest ones

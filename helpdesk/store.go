@@ -15,7 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -52,12 +54,55 @@ func NewStore(db *sqlx.DB) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// Open connects to PostgreSQL at url and checks the connection.
+// PoolConfig bounds the connection pool and the work of each connection.
+type PoolConfig struct {
+	MaxConns        int           // open connections at most (0: no limit)
+	MaxIdleConns    int           // connections kept for reuse while idle (0: MaxConns)
+	ConnMaxIdleTime time.Duration // an idle connection is closed after this long (0: never)
+	ConnMaxLifetime time.Duration // a connection is replaced after this long (0: never)
+	// PostgreSQL settings of every connection: statement_timeout and
+	// idle_in_transaction_session_timeout (0: none). A setting of the same
+	// name in the URL wins.
+	StatementTimeout time.Duration
+	IdleTxTimeout    time.Duration
+}
+
+// DefaultPoolConfig is the pool Open uses: enough connections for ingest,
+// the dispatcher, the timers and the HTTP listener to run at once without
+// reconnecting, and no statement or idle transaction holding on forever.
+func DefaultPoolConfig() PoolConfig {
+	return PoolConfig{MaxConns: 10, MaxIdleConns: 10, ConnMaxIdleTime: 5 * time.Minute, ConnMaxLifetime: time.Hour,
+		StatementTimeout: 30 * time.Second, IdleTxTimeout: time.Minute}
+}
+
+// Open connects to PostgreSQL at url with DefaultPoolConfig and checks the
+// connection.
 func Open(ctx context.Context, url string) (*Store, error) {
+	return OpenWith(ctx, url, DefaultPoolConfig())
+}
+
+// OpenWith connects to PostgreSQL at url with the pool p and checks the
+// connection.
+func OpenWith(ctx context.Context, url string, p PoolConfig) (*Store, error) {
+	if p.MaxConns < 0 || p.MaxIdleConns < 0 || p.ConnMaxIdleTime < 0 || p.ConnMaxLifetime < 0 || p.StatementTimeout < 0 || p.IdleTxTimeout < 0 {
+		return nil, fmt.Errorf("open database: negative pool limit in %+v", p)
+	}
+	url = WithParameter(url, "statement_timeout", milliseconds(p.StatementTimeout))
+	url = WithParameter(url, "idle_in_transaction_session_timeout", milliseconds(p.IdleTxTimeout))
 	db, err := sqlx.Open("postgres", WithBinaryParameters(url))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	idle := p.MaxIdleConns
+	if idle == 0 {
+		idle = p.MaxConns
+	}
+	db.SetMaxOpenConns(p.MaxConns)
+	if idle > 0 { // else (no limit at all) database/sql's default of 2
+		db.SetMaxIdleConns(idle)
+	}
+	db.SetConnMaxIdleTime(p.ConnMaxIdleTime)
+	db.SetConnMaxLifetime(p.ConnMaxLifetime)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", mapErr(err))
@@ -65,20 +110,32 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// WithBinaryParameters asks lib/pq to send parameters in one round trip and
-// bytea in binary (not hex text): half the round trips per statement, half
-// the bytes for raw mail and attachments. An explicit setting in url wins.
-func WithBinaryParameters(url string) string {
-	if strings.Contains(url, "binary_parameters=") {
+// milliseconds is d as PostgreSQL reads a time setting without a unit.
+func milliseconds(d time.Duration) string {
+	return strconv.FormatInt(d.Milliseconds(), 10)
+}
+
+// WithParameter adds name=value to a PostgreSQL URL or key=value string
+// unless it sets name already. lib/pq sends a parameter it does not know
+// itself to the server as a setting of the session.
+func WithParameter(url, name, value string) string {
+	if strings.Contains(url, name+"=") {
 		return url
 	}
 	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
 		if strings.Contains(url, "?") {
-			return url + "&binary_parameters=yes"
+			return url + "&" + name + "=" + value
 		}
-		return url + "?binary_parameters=yes"
+		return url + "?" + name + "=" + value
 	}
-	return url + " binary_parameters=yes"
+	return url + " " + name + "=" + value
+}
+
+// WithBinaryParameters asks lib/pq to send parameters in one round trip and
+// bytea in binary (not hex text): half the round trips per statement, half
+// the bytes for raw mail and attachments. An explicit setting in url wins.
+func WithBinaryParameters(url string) string {
+	return WithParameter(url, "binary_parameters", "yes")
 }
 
 // DB is the pool, for reads outside a unit of work.

@@ -2,10 +2,14 @@ package helpdesk
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -16,13 +20,16 @@ import (
 
 // Lifecycle runs the case timers (reminders, auto-solve, closing after the
 // reopen window, SLA warnings and breaches) and the operator's case actions.
-// Each case is handled in its own transaction with its row locked, so passes
-// on several daemons never apply a timer twice.
+// A pass visits only the cases whose next timer is due (cases.next_timer_at,
+// kept by SaveCaseState), a set at a time in one transaction with their rows
+// locked, so passes on several daemons never apply a timer twice.
 type Lifecycle struct {
 	store *Store
 	n     *Notifier
 	p     lifecycle.Policy
 	log   *slog.Logger
+	// scheduled: next_timer_at was checked against this policy.
+	scheduled atomic.Bool
 }
 
 // NewLifecycle validates the policy; n may be nil (no notifications).
@@ -36,57 +43,173 @@ func NewLifecycle(s *Store, n *Notifier, p lifecycle.Policy, log *slog.Logger) (
 	return &Lifecycle{store: s, n: n, p: p, log: log.With("component", "lifecycle")}, nil
 }
 
+// timerSetSize is how many due cases one transaction of a pass handles.
+const timerSetSize = 200
+
 // Pass applies every timer due at now and returns how many cases changed.
+// A case whose timer fails is logged and skipped (it stays due); the pass
+// goes on and returns the first such error at the end.
 func (l *Lifecycle) Pass(ctx context.Context, now time.Time) (int, error) {
-	var ids []int64
-	// Coarse candidates; lifecycle.Timers decides exactly.
-	err := l.store.db.SelectContext(ctx, &ids, `SELECT id FROM cases
-		WHERE status = 'pending'
-		   OR (status = 'solved' AND solved_at <= $1)
-		   OR (status IN ('open', 'pending', 'on_hold') AND first_response_at IS NULL AND sla_breached_at IS NULL
-		       AND first_response_due_at IS NOT NULL AND first_response_due_at <= $2)
-		ORDER BY id`, now.Add(-l.p.ReopenWindow), now.Add(14*24*time.Hour))
-	if err != nil {
-		return 0, fmt.Errorf("timer candidates: %w", mapErr(err))
+	if err := l.Reschedule(ctx); err != nil {
+		return 0, err
 	}
 	if err := purgeRaw(ctx, l.store.db, now); err != nil {
+		return 0, err
+	}
+	if err := PurgeSendCounters(ctx, l.store.db, now); err != nil {
 		return 0, err
 	}
 	changed, err := l.surveys(ctx, now)
 	if err != nil {
 		return changed, err
 	}
-	for _, id := range ids {
-		if ctx.Err() != nil {
-			return changed, ctx.Err()
+	p := timerPass{now: now, seen: map[int64]bool{}}
+	for {
+		if err := ctx.Err(); err != nil {
+			return changed, err
 		}
-		did, err := l.timers(ctx, id, now)
+		n, more, err := l.timerSet(ctx, &p)
+		changed += n
 		if err != nil {
-			return changed, fmt.Errorf("case %d: %w", id, err)
+			return changed, err
 		}
-		if did {
-			changed++
+		if !more {
+			return changed, p.failed
 		}
 	}
-	return changed, nil
 }
 
-func (l *Lifecycle) timers(ctx context.Context, id int64, now time.Time) (bool, error) {
-	did := false
-	err := l.store.WithTx(ctx, func(tx *sqlx.Tx) error {
-		before, err := LoadCaseState(ctx, tx, id)
+// timerPass is the progress of one pass through the due cases.
+type timerPass struct {
+	now    time.Time
+	cur    timerCursor
+	seen   map[int64]bool // a case is handled once per pass, even if due again
+	failed error          // the first case that failed
+}
+
+// timerSet handles the next set of due cases in one transaction and says
+// whether more may be due.
+func (l *Lifecycle) timerSet(ctx context.Context, p *timerPass) (changed int, more bool, err error) {
+	err = l.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+		changed = 0
+		rows, err := dueCaseRows(ctx, tx, p.now, p.cur, timerSetSize)
 		if err != nil {
 			return err
 		}
-		out := lifecycle.Timers(before, l.p, now)
-		if reflect.DeepEqual(out.Case, before) && len(out.Audit) == 0 && len(out.Notices) == 0 {
+		more = len(rows) == timerSetSize
+		var idle []caseRow
+		for _, r := range rows {
+			p.cur = timerCursor{at: r.NextTimerAt.Time, id: r.ID}
+			if p.seen[r.ID] {
+				continue
+			}
+			p.seen[r.ID] = true
+			did, err := l.timers(ctx, tx, r.state(), p.now)
+			switch {
+			case err != nil:
+				l.log.Error("timer failed", "case", r.ID, "err", err)
+				if p.failed == nil {
+					p.failed = fmt.Errorf("case %d: %w", r.ID, err)
+				}
+			case did:
+				changed++
+			default:
+				idle = append(idle, r)
+			}
+		}
+		return rescheduleRows(ctx, tx, idle, l.p)
+	})
+	return changed, more, err
+}
+
+// timers applies what is due on one case of a set, inside a savepoint so
+// that a failure leaves the rest of the set alone; did says whether the
+// case changed (its next timer is then saved with it).
+func (l *Lifecycle) timers(ctx context.Context, tx *sqlx.Tx, before lifecycle.Case, now time.Time) (did bool, err error) {
+	out := lifecycle.Timers(before, l.p, now)
+	if reflect.DeepEqual(out.Case, before) && len(out.Audit) == 0 && len(out.Notices) == 0 {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT timer`); err != nil {
+		return false, fmt.Errorf("savepoint: %w", mapErr(err))
+	}
+	l.log.Info("timer", "case", before.ID, "what", out.Reason)
+	if err := carryOut(ctx, tx, l.n, before.ID, before, &out, effects{now: now, policy: l.p}); err != nil {
+		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT timer`); rerr != nil {
+			return false, fmt.Errorf("%w (and rollback: %v)", err, mapErr(rerr))
+		}
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT timer`); err != nil {
+		return false, fmt.Errorf("release savepoint: %w", mapErr(err))
+	}
+	return true, nil
+}
+
+// Reschedule makes next_timer_at of every case follow this Lifecycle's
+// policy when it was computed under another one (the operator changed the
+// reminders, the reopen window or the SLA, or the column is new), a set of
+// cases per transaction. Pass calls it first; it checks the database once
+// per Lifecycle.
+func (l *Lifecycle) Reschedule(ctx context.Context) error {
+	if l.scheduled.Load() {
+		return nil
+	}
+	fp := policyFingerprint(l.p)
+	var stored string
+	err := l.store.db.GetContext(ctx, &stored, `SELECT fingerprint FROM timer_policy`)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("timer policy: %w", mapErr(err))
+	}
+	if stored != fp {
+		if err := l.rescheduleAll(ctx); err != nil {
+			return err
+		}
+		if _, err := l.store.db.ExecContext(ctx, `INSERT INTO timer_policy (fingerprint, updated_at) VALUES ($1, now())
+			ON CONFLICT (singleton) DO UPDATE SET fingerprint = excluded.fingerprint, updated_at = excluded.updated_at`, fp); err != nil {
+			return fmt.Errorf("timer policy: %w", mapErr(err))
+		}
+		l.log.Info("timers rescheduled for the lifecycle policy")
+	}
+	l.scheduled.Store(true)
+	return nil
+}
+
+func (l *Lifecycle) rescheduleAll(ctx context.Context) error {
+	var after int64
+	for {
+		var n int
+		err := l.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+			rows, err := openCaseRows(ctx, tx, after, rescheduleSetSize)
+			if err != nil || len(rows) == 0 {
+				return err
+			}
+			n, after = len(rows), rows[len(rows)-1].ID
+			return rescheduleRows(ctx, tx, rows, l.p)
+		})
+		if err != nil {
+			return err
+		}
+		if n < rescheduleSetSize {
 			return nil
 		}
-		did = true
-		l.log.Info("timer", "case", id, "what", out.Reason)
-		return carryOut(ctx, tx, l.n, id, before, &out, effects{now: now})
-	})
-	return did, err
+	}
+}
+
+const rescheduleSetSize = 2000
+
+// policyFingerprint identifies what of p decides when timers are due.
+func policyFingerprint(p lifecycle.Policy) string {
+	h := p.SLA.Hours
+	loc := "UTC"
+	if h.Location != nil {
+		loc = h.Location.String()
+	}
+	s := fmt.Sprintf("reopen=%v reminders=%v autosolve=%v warn=%v/%v hours=%s %v-%v %v %v targets=%v",
+		p.ReopenWindow, p.Reminders, p.AutoSolveAfter, p.SLA.WarnFraction, p.SLA.WarnLead,
+		loc, h.Open, h.Close, h.Days, h.Holidays, p.SLA.Targets)
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 // purgeRaw deletes raw mail past its retention, a bounded batch per pass;
@@ -200,7 +323,7 @@ func (l *Lifecycle) Change(ctx context.Context, id int64, ch CaseChange, actor *
 			out := lifecycle.Apply(before, lifecycle.Event{Kind: kind, Commands: cmds, Sender: sender}, l.p, now)
 			// The operator sees the results here, not in a mail.
 			out.Notices = withoutNotice(out.Notices, lifecycle.NoticeCommandResult)
-			if err := carryOut(ctx, tx, l.n, id, before, &out, effects{actor: actor, now: now}); err != nil {
+			if err := carryOut(ctx, tx, l.n, id, before, &out, effects{actor: actor, now: now, policy: l.p}); err != nil {
 				return err
 			}
 			results = append(results, out.Commands...)
@@ -209,7 +332,7 @@ func (l *Lifecycle) Change(ctx context.Context, id int64, ch CaseChange, actor *
 		if ch.Escalate != "" {
 			esc := lifecycle.Command{Name: lifecycle.CmdEscalate, Arg: ch.Escalate, Line: "#escalate " + ch.Escalate}
 			out := lifecycle.Apply(state, lifecycle.Event{Kind: lifecycle.CustomerReply, Commands: []lifecycle.Command{esc}}, l.p, now)
-			if err := carryOut(ctx, tx, l.n, id, state, &out, effects{actor: actor, now: now}); err != nil {
+			if err := carryOut(ctx, tx, l.n, id, state, &out, effects{actor: actor, now: now, policy: l.p}); err != nil {
 				return err
 			}
 			results = append(results, out.Commands...)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/helpdesk/helpdesk/mail"
-	"github.com/helpdesk/helpdesk/threading"
 )
 
 // DecisionWaiting: a reply whose parent has not arrived yet. Mail does not
@@ -31,21 +30,6 @@ func awaitedParent(msg *mail.Message, ownDomain string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// waitForParent parks a mail that would open a case although it answers a
-// mail we have not seen, unless this is its second look.
-func (d *delivery) waitForParent(dec threading.Decision) bool {
-	if d.g.cfg.ParentWait <= 0 || d.in.final || dec.Rule != threading.RuleNew {
-		return false
-	}
-	id, ok := awaitedParent(d.msg, d.g.cfg.MessageIDDomain)
-	if !ok {
-		return false
-	}
-	d.decide(0, DecisionWaiting, "waiting", fmt.Sprintf("a reply to <%s>, which has not arrived; waiting up to %s for it before opening a case",
-		id, d.g.cfg.ParentWait))
-	return true
 }
 
 // ResolveWaiting decides again every waiting mail whose parent has arrived

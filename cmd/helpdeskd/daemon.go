@@ -39,17 +39,9 @@ func mailComponents(c *config.Config, s *helpdesk.Store, log *slog.Logger, ready
 	obs := ready.observer() // nil without a readiness: nothing is counted
 	al := newAlarms(s, g.Notifier(), c.OperatorAddress, c.AlarmAfter, nil, log, obs)
 	for _, m := range c.Mailboxes {
-		pc := poller.Config{
-			Name: m.Name, Addr: m.Addr, TLS: m.TLS, Auth: m.Auth, Username: m.Username, Password: m.Password,
-			Mailbox: m.Mailbox, ProcessedMailbox: m.ProcessedMailbox, FailedMailbox: m.FailedMailbox,
-			PollInterval: m.PollInterval, MaxMessageBytes: c.MaxMessageSize, Logger: log,
-			DrainTimeout: c.ShutdownTimeout,
-		}
+		pc := pollerConfig(c, m, log)
 		key := pc.Key()
 		pc.OnError = func(kind string) { obs.imapError(key, kind) }
-		if m.TokenFile != "" {
-			pc.Token = xoauth2.FileToken(m.TokenFile)
-		}
 		p, err := poller.New(pc, mailboxHandler{g: g, obs: obs})
 		if err != nil {
 			return nil, nil, fmt.Errorf("mailbox %s: %w", m.Name, err)
@@ -104,6 +96,21 @@ func mailComponents(c *config.Config, s *helpdesk.Store, log *slog.Logger, ready
 		cs = append(cs, component{"waiting replies", helpdesk.NewScheduler(s, every, g.ResolveWaiting, nil, log).WithLock(helpdesk.WaitingLock).Run})
 	}
 	return cs, g, nil
+}
+
+// pollerConfig is the poller's configuration for mailbox m. The poller
+// hands the ingester up to IngestBatch messages per call.
+func pollerConfig(c *config.Config, m config.Mailbox, log *slog.Logger) poller.Config {
+	pc := poller.Config{
+		Name: m.Name, Addr: m.Addr, TLS: m.TLS, Auth: m.Auth, Username: m.Username, Password: m.Password,
+		Mailbox: m.Mailbox, ProcessedMailbox: m.ProcessedMailbox, FailedMailbox: m.FailedMailbox,
+		PollInterval: m.PollInterval, MaxMessageBytes: c.MaxMessageSize, Logger: log,
+		DrainTimeout: c.ShutdownTimeout, DeliveryBatch: c.IngestBatch,
+	}
+	if m.TokenFile != "" {
+		pc.Token = xoauth2.FileToken(m.TokenFile)
+	}
+	return pc
 }
 
 // policy is the case lifecycle configured by HELPDESK_* settings.
@@ -202,6 +209,33 @@ func (h mailboxHandler) Deliver(ctx context.Context, d poller.Delivery) error {
 		return poller.Permanent(err)
 	}
 	return err
+}
+
+// DeliverBatch ingests ds with IngestBatch. The poller holds every body in
+// memory for the call (a *bytes.Reader). A temporary failure is counted once,
+// for the message that failed, not for the later ones left unattempted.
+func (h mailboxHandler) DeliverBatch(ctx context.Context, ds []poller.Delivery) []error {
+	batch := make([]helpdesk.Inbound, len(ds))
+	for i, d := range ds {
+		batch[i] = inbound(d, d.Body)
+	}
+	res := h.g.IngestBatch(ctx, batch)
+	now := time.Now()
+	errs := make([]error, min(len(res), len(ds))) // the poller retries any missing
+	for i := range errs {
+		d, r := ds[i], res[i]
+		switch {
+		case r.Err == nil:
+			h.obs.ingestedMail(d.Mailbox, r.Result, d.InternalDate, now)
+		case helpdesk.IsPermanent(r.Err):
+			h.obs.ingestFailure(d.Mailbox, true)
+			errs[i] = poller.Permanent(r.Err)
+		default:
+			h.obs.ingestFailure(d.Mailbox, false)
+			return append(errs[:i], r.Err) // the rest is not committed
+		}
+	}
+	return errs
 }
 
 func (h mailboxHandler) Fail(ctx context.Context, d poller.Delivery, cause error) error {

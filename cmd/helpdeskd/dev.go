@@ -117,7 +117,7 @@ func cmdDev(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
-	s, err := helpdesk.Open(ctx, dbURL)
+	s, err := helpdesk.OpenWith(ctx, dbURL, poolConfig(c))
 	if err != nil {
 		return err
 	}

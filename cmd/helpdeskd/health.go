@@ -26,15 +26,15 @@ const (
 	dbAttemptTimeout = 30 * time.Second
 )
 
-// openDatabase connects to the database at url, waiting for it with backoff
+// openDatabase connects to the database at url with the pool, waiting for it with backoff
 // while it does not answer: each failed attempt is logged at WARN with its
 // number and the wait before the next, and told to ready. It returns nil, nil
 // when ctx is done first.
-func openDatabase(ctx context.Context, url string, log *slog.Logger, ready *readiness) (*helpdesk.Store, error) {
+func openDatabase(ctx context.Context, url string, pool helpdesk.PoolConfig, log *slog.Logger, ready *readiness) (*helpdesk.Store, error) {
 	var since time.Time
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, dbAttemptTimeout)
-		s, err := helpdesk.Open(actx, url)
+		s, err := helpdesk.OpenWith(actx, url, pool)
 		cancel()
 		if err == nil {
 			if attempt > 1 {

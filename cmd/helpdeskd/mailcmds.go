@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/config"
 	"github.com/helpdesk/helpdesk/helpdesk"
 	"github.com/helpdesk/helpdesk/mail"
 	"github.com/helpdesk/helpdesk/threading"
@@ -37,29 +38,36 @@ type parsed struct {
 	Header      map[string][]string `json:"-"`
 }
 
-func cmdParse(_ context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("parse", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+func parseCommand() *command {
+	return &command{
+		Name: "parse", Args: "FILE.eml", Usage: "show how a mail is parsed and classified", JSON: true,
+		Help: "FILE.eml may be - for stdin. With HELPDESK_SUPPORT_ADDRESS set, the mail is classified\nagainst the configured addresses as the daemon would.",
+		Run: func(_ context.Context, inv *invocation) error {
+			out, err := parseFile(inv, inv.args[0])
+			if err != nil {
+				return err
+			}
+			return inv.print(out, func(w io.Writer) error { writeParsed(w, out); return nil })
+		},
 	}
-	if len(pos) != 1 {
-		return usagef("want exactly one FILE.eml (or - for stdin)")
-	}
+}
+
+// parseFile parses and classifies the mail at name ("-": stdin).
+func parseFile(inv *invocation, name string) (*parsed, error) {
 	f := os.Stdin
-	if pos[0] != "-" {
-		if f, err = os.Open(pos[0]); err != nil {
-			return err
+	if name != "-" {
+		var err error
+		if f, err = os.Open(name); err != nil {
+			return nil, err
 		}
 		defer f.Close()
 	}
 	m, err := mail.Parse(f, mail.ParseOptions{})
 	if err != nil {
-		return fmt.Errorf("read %s: %w", pos[0], err)
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	ci := m.ClassifyInput()
-	if c, err := e.config(); err == nil && c.SupportAddress != "" {
+	if c, err := inv.config(); err == nil && c.SupportAddress != "" {
 		ci.OwnAddresses = append([]string{c.SupportAddress}, c.SupportAliases...)
 		ci.OwnMessageIDDomain = c.MessageIDDomain
 		if c.TokenSecret != "" {
@@ -67,7 +75,7 @@ func cmdParse(_ context.Context, e *env, args []string) error {
 		}
 	}
 	cl := threading.Classify(ci)
-	out := parsed{MessageID: m.MessageID, From: m.From, To: nonNil(m.To), Cc: nonNil(m.Cc), ReplyTo: nonNil(m.ReplyTo),
+	out := &parsed{MessageID: m.MessageID, From: m.From, To: nonNil(m.To), Cc: nonNil(m.Cc), ReplyTo: nonNil(m.ReplyTo),
 		Subject: m.Subject, InReplyTo: nonNilS(m.InReplyTo), References: nonNilS(m.References),
 		Class: cl.Class, ClassReason: cl.Reason, Bounce: cl.Bounce, Text: m.Text, ReplyText: helpdesk.ReplyText(m), HTML: m.HTML,
 		Attachments: m.Attachments, Warnings: nonNilS(m.Warnings), Synthetic: m.SyntheticMessageID, DeliveredTo: m.DeliveredTo}
@@ -77,10 +85,10 @@ func cmdParse(_ context.Context, e *env, args []string) error {
 	if !m.Date.IsZero() {
 		out.Date = &m.Date
 	}
-	if *asJSON {
-		return writeJSON(e.stdout, out)
-	}
-	w := e.stdout
+	return out, nil
+}
+
+func writeParsed(w io.Writer, out *parsed) {
 	fmt.Fprintf(w, "Message-ID: <%s>%s\n", out.MessageID, map[bool]string{true: " (synthetic)", false: ""}[out.Synthetic])
 	fmt.Fprintf(w, "From:       %s\nSubject:    %s\nClass:      %s (%s)\n", out.From, out.Subject, out.Class, out.ClassReason)
 	if len(out.InReplyTo)+len(out.References) > 0 {
@@ -93,7 +101,6 @@ func cmdParse(_ context.Context, e *env, args []string) error {
 		fmt.Fprintf(w, "Warning:    %s\n", warn)
 	}
 	fmt.Fprintf(w, "\n%s\n", strings.TrimRight(out.Text, "\n"))
-	return nil
 }
 
 func nonNil(a []mail.Address) []mail.Address {
@@ -110,66 +117,45 @@ func nonNilS(a []string) []string {
 	return a
 }
 
-func cmdReprocess(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("reprocess", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+func reprocessCommand() *command {
+	return &command{
+		Name: "reprocess", Args: "MESSAGE-ID", Usage: "run a stored inbound message (by Message-ID) through ingest again", JSON: true,
+		Run: func(ctx context.Context, inv *invocation) error {
+			g, _, _, err := inv.domain(ctx, (*config.Config).RequireServe)
+			if err != nil {
+				return err
+			}
+			res, err := g.Reprocess(ctx, inv.args[0])
+			if err != nil {
+				return err
+			}
+			return inv.print(res, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "<%s>: %s (case %d, rule %s: %s)\n", res.MessageID, res.Decision, res.CaseID, res.Rule, res.Reason)
+				return err
+			})
+		},
 	}
-	if len(pos) != 1 {
-		return usagef("want exactly one MESSAGE-ID")
-	}
-	c, err := e.config()
-	if err != nil {
-		return err
-	}
-	if err := c.RequireServe(); err != nil {
-		return err
-	}
-	s, err := e.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	g, _, err := newDomain(c, s, e.logger(c))
-	if err != nil {
-		return err
-	}
-	res, err := g.Reprocess(ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSON(e.stdout, res)
-	}
-	fmt.Fprintf(e.stdout, "<%s>: %s (case %d, rule %s: %s)\n", res.MessageID, res.Decision, res.CaseID, res.Rule, res.Reason)
-	return nil
 }
 
-func cmdWhy(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("why", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+func whyCommand() *command {
+	return &command{
+		Name: "why", Args: "MESSAGE-ID", Usage: "why an inbound message (by Message-ID) went where it went", JSON: true,
+		Help: "Prints the class, the token check, the threading rule, the sender's access and the outcome.",
+		Run: func(ctx context.Context, inv *invocation) error {
+			s, err := inv.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			w, err := helpdesk.ExplainMessage(ctx, s.DB(), inv.args[0])
+			if err != nil {
+				return err
+			}
+			return inv.print(w, func(out io.Writer) error { writeWhy(out, w); return nil })
+		},
 	}
-	if len(pos) != 1 {
-		return usagef("want exactly one MESSAGE-ID")
-	}
-	s, err := e.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	w, err := helpdesk.ExplainMessage(ctx, s.DB(), pos[0])
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSON(e.stdout, w)
-	}
-	out := e.stdout
+}
+
+func writeWhy(out io.Writer, w *helpdesk.Why) {
 	fmt.Fprintf(out, "Message <%s> from %s, %s\n  subject: %s\n", w.MessageID, orDash(w.From), stamp(w.ReceivedAt), w.Subject)
 	if w.OriginalID != "" {
 		fmt.Fprintf(out, "  written:  Message-ID: %s (malformed; stored under the id above)\n", w.OriginalID)
@@ -189,5 +175,4 @@ func cmdWhy(ctx context.Context, e *env, args []string) error {
 	for _, ev := range w.Events {
 		fmt.Fprintf(out, "  event:    %s %s -> %s %s\n", ev.Kind, orDash(ev.From), orDash(ev.To), ev.Reason)
 	}
-	return nil
 }

@@ -25,29 +25,6 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
 
-const usage = `helpdeskd: an email-driven helpdesk
-
-Usage: helpdeskd [--config FILE] COMMAND [ARGS]
-
-Commands:
-  serve            run the daemon (migrates the database first unless --no-migrate)
-  dev              run a local sandbox with its own PostgreSQL and demo data
-  migrate          apply pending database migrations
-  config           print the effective configuration, secrets redacted
-  orgs             add | list
-  users            add | list
-  grants           add | revoke | list
-  cases            list | show | set | merge | escalate
-  tick             run the case timers once (--now TIME for a given time)
-  parse FILE.eml   show how a mail is parsed and classified (--json)
-  reprocess ID     run a stored inbound message (by Message-ID) through ingest again
-  why ID           why an inbound message (by Message-ID) went where it went (--json)
-  version          print the version, module and VCS revision
-
-Configuration comes from HELPDESK_* environment variables and the optional
-TOML file; see README.md. Commands that list or show things take --json.
-`
-
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
@@ -91,56 +68,40 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	e := &env{stdout: stdout, stderr: stderr, getenv: getenv, configPath: getenv("HELPDESK_CONFIG")}
-	fs := flag.NewFlagSet("helpdeskd", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&e.configPath, "config", e.configPath, "TOML configuration file")
-	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(stderr, "helpdeskd: %v\n\n%s", err, usage)
-		return 2
+	return execute(ctx, e, commands(e), args)
+}
+
+// commands is the CLI: usage, help and dispatch are generated from it.
+func commands(e *env) *command {
+	root := &command{
+		Name:  "helpdeskd",
+		Usage: "an email-driven helpdesk",
+		Help: `Configuration comes from HELPDESK_* environment variables and the optional
+TOML file; see README.md. Commands that list or show things take --json.`,
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&e.configPath, "config", e.configPath, "TOML configuration `FILE`")
+		},
+		Children: []*command{
+			{Name: "serve", Usage: "run the daemon (migrates the database first unless --no-migrate)", Own: cmdServe},
+			{Name: "dev", Usage: "run a local sandbox with its own PostgreSQL and demo data", Own: cmdDev},
+			migrateCommand(),
+			configCommand(),
+			{Name: "orgs", Usage: "manage orgs", Children: []*command{orgsAddCommand(), orgsListCommand()}},
+			{Name: "users", Usage: "manage users", Children: []*command{usersAddCommand(), usersListCommand()}},
+			{Name: "grants", Usage: "let resellers act on customer orgs' cases", Children: []*command{
+				grantCommand("add"), grantCommand("revoke"), grantsListCommand()}},
+			{Name: "cases", Usage: "list, show and change cases", Children: []*command{
+				casesListCommand(), casesShowCommand(), casesSetCommand(), casesMergeCommand(), casesEscalateCommand()}},
+			tickCommand(),
+			parseCommand(),
+			reprocessCommand(),
+			whyCommand(),
+			{Name: "version", Usage: "print the version, module and VCS revision",
+				Run: func(_ context.Context, inv *invocation) error { return cmdVersion(inv.stdout) }},
+		},
 	}
-	args = fs.Args()
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stdout, usage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	cmd, rest := args[0], args[1:]
-	commands := map[string]func(context.Context, *env, []string) error{
-		"serve":     cmdServe,
-		"dev":       cmdDev,
-		"migrate":   cmdMigrate,
-		"config":    cmdConfig,
-		"orgs":      cmdOrgs,
-		"users":     cmdUsers,
-		"grants":    cmdGrants,
-		"cases":     cmdCases,
-		"parse":     cmdParse,
-		"reprocess": cmdReprocess,
-		"why":       cmdWhy,
-		"tick":      cmdTick,
-		"version":   func(context.Context, *env, []string) error { return cmdVersion(stdout) },
-	}
-	f, ok := commands[cmd]
-	if !ok {
-		fmt.Fprintf(stderr, "helpdeskd: unknown command %q\n\n%s", cmd, usage)
-		return 2
-	}
-	err := f(ctx, e, rest)
-	var ue usageError
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "helpdeskd %s: %v (see helpdeskd %s --help)\n", cmd, err, cmd)
-		return 2
-	default:
-		fmt.Fprintf(stderr, "helpdeskd %s: %s\n", cmd, strings.ReplaceAll(e.redact.String(err.Error()), "\n", "\n  "))
-		return 1
-	}
+	root.Children = append(root.Children, helpCommand(root))
+	return root
 }
 
 // parseFlags parses flags that may come before, between or after positional
@@ -151,10 +112,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				var b strings.Builder
-				fs.SetOutput(&b)
-				fs.PrintDefaults()
-				return nil, usageError{"usage:\n" + b.String()}
+				return nil, helpRequested{fs}
 			}
 			return nil, usageError{err.Error()}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"strings"
 	"testing"
 	"time"
@@ -376,5 +377,224 @@ func TestCases_SetMergeEscalateAndTick(t *testing.T) {
 	}
 	if out := c.ok("tick", "--now", now.Add(4*24*time.Hour).Format(time.RFC3339)); !strings.Contains(out, "0 case(s) changed") {
 		t.Fatalf("second tick at the same time: %s", out)
+	}
+}
+
+// leaves walks the command tree: every leaf with its path.
+func leaves(c *command, path string, visit func(c *command, path string)) {
+	if len(c.Children) == 0 {
+		visit(c, path)
+		return
+	}
+	for _, ch := range c.Children {
+		leaves(ch, path+" "+ch.Name, visit)
+	}
+}
+
+func TestUsage_ListsEveryCommandOfTheTable(t *testing.T) {
+	t.Parallel()
+	e := &env{getenv: func(string) string { return "" }}
+	root := commands(e)
+	// A command added to the table appears in the usage: nothing is hand-written.
+	root.Children = append(root.Children, &command{Name: "frobnicate", Args: "THING", Usage: "frobnicate a thing",
+		Run: func(context.Context, *invocation) error { return nil }})
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"no command", nil, 2},
+		{"help", []string{"help"}, 0},
+		{"--help", []string{"--help"}, 0},
+		{"-h", []string{"-h"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			e := &env{stdout: &out, stderr: &out, getenv: func(string) string { return "" }}
+			if code := execute(context.Background(), e, root, tc.args); code != tc.code {
+				t.Fatalf("exit %d, want %d", code, tc.code)
+			}
+			usage := out.String()
+			for _, c := range root.Children {
+				if !strings.Contains(usage, "\n  "+strings.TrimSpace(c.Name+" "+c.Args)+" ") {
+					t.Errorf("usage lacks %q:\n%s", c.Name, usage)
+				}
+				for _, sub := range c.Children {
+					if !strings.Contains(usage, sub.Name) {
+						t.Errorf("usage lacks %s %s:\n%s", c.Name, sub.Name, usage)
+					}
+				}
+			}
+			if !strings.Contains(usage, "Usage: helpdeskd [--config FILE] COMMAND [ARGS]") {
+				t.Errorf("usage lacks the synopsis:\n%s", usage)
+			}
+		})
+	}
+}
+
+func TestHelp_PrintsEachCommandsUsageAndFlags(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := &env{getenv: func(string) string { return "" }}
+	c := &cli{t: t, env: map[string]string{}}
+	leaves(commands(e), "helpdeskd", func(cmd *command, path string) {
+		words := strings.Fields(path)[1:]
+		t.Run(strings.Join(words, "_"), func(t *testing.T) {
+			byHelp := c.ok(append([]string{"help"}, words...)...)
+			byFlag := c.ok(append(words, "--help")...)
+			if byHelp != byFlag {
+				t.Errorf("help %s and %s --help differ:\n%s\n---\n%s", path, path, byHelp, byFlag)
+			}
+			var synopsis string
+			for _, l := range strings.Split(byHelp, "\n") {
+				if strings.HasPrefix(l, "Usage: "+path) {
+					synopsis = l
+				}
+			}
+			if synopsis == "" || !strings.Contains(byHelp, cmd.Usage) {
+				t.Fatalf("no usage line or summary for %s:\n%s", path, byHelp)
+			}
+			n := 0
+			flagsOf(ctx, e, cmd, path).VisitAll(func(f *flag.Flag) {
+				n++
+				if !strings.Contains(synopsis, "[--"+f.Name) || !strings.Contains(byHelp, "\n  --"+f.Name) {
+					t.Errorf("help %s does not list --%s:\n%s", path, f.Name, byHelp)
+				}
+			})
+			if cmd.JSON && !strings.Contains(synopsis, "[--json]") {
+				t.Errorf("%s takes --json but its usage line does not say so: %s", path, synopsis)
+			}
+			if n == 0 && strings.Contains(byHelp, "Flags:") {
+				t.Errorf("%s has no flags but its help lists some:\n%s", path, byHelp)
+			}
+		})
+	})
+	// A group's help lists its subcommands with their positionals.
+	for _, g := range commands(e).Children {
+		if len(g.Children) == 0 {
+			continue
+		}
+		byHelp, byFlag := c.ok("help", g.Name), c.ok(g.Name, "--help")
+		if byHelp != byFlag || !strings.Contains(byHelp, "Usage: helpdeskd "+g.Name+" COMMAND") {
+			t.Errorf("help %s:\n%s\n---\n%s --help:\n%s", g.Name, byHelp, g.Name, byFlag)
+		}
+		for _, sub := range g.Children {
+			if !strings.Contains(byHelp, "\n  "+strings.TrimSpace(sub.Name+" "+sub.Args)+" ") {
+				t.Errorf("help %s lacks %s:\n%s", g.Name, sub.Name, byHelp)
+			}
+		}
+	}
+	// Commands that parse their own flags are asked for them.
+	for _, tc := range []struct{ cmd, flag string }{{"serve", "--no-migrate"}, {"dev", "--reset"}, {"dev", "--data DATA"}} {
+		if out := c.ok("help", tc.cmd); !strings.Contains(out, tc.flag) {
+			t.Errorf("help %s lacks %s:\n%s", tc.cmd, tc.flag, out)
+		}
+	}
+}
+
+func TestCLI_UnknownOrMissingCommandExitsTwoWithTheParentsUsage(t *testing.T) {
+	t.Parallel()
+	c := &cli{t: t, env: map[string]string{}}
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		msg, usage string
+	}{
+		{"unknown command", []string{"frobnicate"}, `helpdeskd: unknown command "frobnicate"`, "Usage: helpdeskd [--config FILE] COMMAND"},
+		{"unknown subcommand", []string{"orgs", "frobnicate"}, `helpdeskd orgs: unknown command "frobnicate"`, "Usage: helpdeskd orgs COMMAND"},
+		{"unknown subcommand of cases", []string{"cases", "delete", "1"}, `unknown command "delete"`, "show CASE-ID"},
+		{"missing subcommand", []string{"grants"}, "helpdeskd grants: missing command", "revoke"},
+		{"flag instead of subcommand", []string{"cases", "--json"}, "flag provided but not defined: -json", "Usage: helpdeskd cases COMMAND"},
+		{"help for an unknown command", []string{"help", "cases", "delete"}, `helpdeskd cases: unknown command "delete"`, "Usage: helpdeskd cases COMMAND"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errs, code := c.run(tc.args...)
+			if code != 2 || out != "" || !strings.Contains(errs, tc.msg) || !strings.Contains(errs, tc.usage) {
+				t.Fatalf("exit %d\nstdout %q\nstderr %q\nwant exit 2, %q and %q on stderr", code, out, errs, tc.msg, tc.usage)
+			}
+		})
+	}
+}
+
+func TestCLI_UsageMistakesExitTwoBeforeTouchingTheDatabase(t *testing.T) {
+	t.Parallel()
+	// No database is configured: reaching it would exit 1.
+	c := &cli{t: t, env: map[string]string{}}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing positional", []string{"cases", "show"}, "want CASE-ID, got 0"},
+		{"extra positional", []string{"orgs", "list", "Acme"}, `unexpected arguments ["Acme"]`},
+		{"too few to merge", []string{"cases", "merge", "1"}, "want CASE-ID INTO-CASE-ID, got 1"},
+		{"case ID not a number", []string{"cases", "show", "abc"}, `case ID "abc" is not a number`},
+		{"unknown flag", []string{"cases", "list", "--bogus"}, "flag provided but not defined: -bogus"},
+		{"flag without its value", []string{"orgs", "add", "Acme", "--plan"}, "flag needs an argument: -plan"},
+		{"required flags", []string{"grants", "revoke", "--customer", "Acme"}, "--customer and --reseller are required"},
+		{"escalation without reason", []string{"cases", "escalate", "1"}, "--reason is required"},
+		{"nothing to set", []string{"cases", "set", "#1"}, "nothing to change"},
+		{"bad time", []string{"tick", "--now", "tomorrow"}, "want RFC 3339"},
+		{"version takes no flags", []string{"version", "--json"}, "-json"},
+		{"global flag without its value", []string{"--config"}, "flag needs an argument: -config"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errs, code := c.run(tc.args...)
+			if code != 2 || !strings.Contains(errs, tc.want) || !strings.Contains(errs, "sage: helpdeskd") {
+				t.Fatalf("exit %d, stderr %q; want exit 2 with %q and the usage line", code, errs, tc.want)
+			}
+		})
+	}
+}
+
+func TestCLI_JSONWorksForEveryListAndShowCommand(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.ok("migrate")
+	c.ok("orgs", "add", "Acme", "--domain", "acme.example")
+	c.ok("orgs", "add", "Resell Co", "--domain", "resell.example")
+	c.ok("users", "add", "kim@acme.example", "--org", "Acme")
+
+	ctx := context.Background()
+	s, err := helpdesk.Open(ctx, c.env["HELPDESK_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	kim, _ := helpdesk.UserByAddress(ctx, s.DB(), "kim@acme.example")
+	id, err := helpdesk.CreateCase(ctx, s.DB(), helpdesk.NewCase{Subject: "VPN", OrgID: kim.OrgID, SubmitterID: kim.ID, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Every list and show command of the table takes --json.
+	covered := map[string]bool{}
+	leaves(commands(&env{}), "", func(cmd *command, path string) {
+		if cmd.Name == "list" || cmd.Name == "show" {
+			if !cmd.JSON {
+				t.Errorf("%s does not take --json", path)
+			}
+			covered[strings.TrimSpace(path)] = false
+		}
+	})
+	for _, args := range [][]string{
+		{"orgs", "list"}, {"users", "list"}, {"grants", "list"}, {"cases", "list"}, {"cases", "show", itoa(id)},
+		{"config"}, {"grants", "add", "--customer", "Acme", "--reseller", "Resell Co"},
+	} {
+		var v any
+		c.json(&v, append(args, "--json")...)
+		if v == nil {
+			t.Errorf("%s --json printed null", strings.Join(args, " "))
+		}
+		covered[strings.Join(args[:min(2, len(args))], " ")] = true
+	}
+	for path, ok := range covered {
+		if !ok {
+			t.Errorf("%s --json is not exercised here", path)
+		}
+	}
+	// Without --json the same commands print text.
+	if out := c.ok("orgs", "list"); !strings.HasPrefix(out, "ID") {
+		t.Errorf("orgs list without --json: %q", out)
 	}
 }

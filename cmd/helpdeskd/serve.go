@@ -12,6 +12,7 @@ import (
 
 	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/config"
 	"github.com/helpdesk/helpdesk/cmd/helpdeskd/internal/redact"
+	"github.com/helpdesk/helpdesk/helpdesk"
 	"github.com/helpdesk/helpdesk/migrations"
 )
 
@@ -62,7 +63,17 @@ func serve(ctx context.Context, c *config.Config, log *slog.Logger, migrate bool
 		}()
 	}
 
-	s, err := openDatabase(ctx, c.DatabaseURL, log, ready)
+	var components []component
+	if c.PprofAddr != "" {
+		p, err := listenPprof(c.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer p.Close() // in case serve returns before running it
+		components = append(components, component{"pprof", p.Run})
+	}
+
+	s, err := openDatabase(ctx, c.DatabaseURL, poolConfig(c), log, ready)
 	if s == nil || err != nil {
 		return err // nil: stopped while waiting
 	}
@@ -85,14 +96,24 @@ func serve(ctx context.Context, c *config.Config, log *slog.Logger, migrate bool
 		}
 	}
 
-	components, _, err := mailComponents(c, s, log, ready)
+	cs, _, err := mailComponents(c, s, log, ready)
 	if err != nil {
 		return err
 	}
+	components = append(components, cs...)
 	log.Info("helpdeskd started", "support_address", c.SupportAddress, "mailboxes", len(c.Mailboxes), "components", len(components))
 	err = superviseDrain(ctx, log, components, c.ShutdownTimeout)
 	log.Info("helpdeskd stopped")
 	return err
+}
+
+// poolConfig is the database pool the configuration asks for.
+func poolConfig(c *config.Config) helpdesk.PoolConfig {
+	return helpdesk.PoolConfig{
+		MaxConns: c.DatabaseMaxConns, MaxIdleConns: c.DatabaseMaxIdleConns,
+		ConnMaxIdleTime: c.DatabaseConnMaxIdleTime, ConnMaxLifetime: c.DatabaseConnMaxLifetime,
+		StatementTimeout: c.DatabaseStatementTimeout, IdleTxTimeout: c.DatabaseIdleTxTimeout,
+	}
 }
 
 // component is a long-running part of the daemon. Run returns nil when ctx

@@ -389,6 +389,77 @@ func (b *blackHole) handle(c net.Conn) {
 	<-done
 }
 
+// cutProxy forwards connections to target; the first one is closed after
+// limit bytes from the server, like a network path that dies mid-FETCH.
+type cutProxy struct {
+	ln     net.Listener
+	target string
+	limit  int
+	first  atomic.Bool
+	done   atomic.Bool
+}
+
+func newCutProxy(t testing.TB, target string, limit int) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln, target: target, limit: limit}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.handle(c, p.first.CompareAndSwap(false, true))
+		}
+	}()
+	return p
+}
+
+func (p *cutProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *cutProxy) handle(c net.Conn, cut bool) {
+	defer c.Close()
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	go func() { buf := make([]byte, 32<<10); copyUntil(up, c, buf, -1) }()
+	limit := -1
+	if cut {
+		limit = p.limit
+	}
+	copyUntil(c, up, make([]byte, 32<<10), limit)
+	if cut {
+		p.done.Store(true)
+	}
+}
+
+// copyUntil copies src to dst, at most limit bytes if limit >= 0.
+func copyUntil(dst, src net.Conn, buf []byte, limit int) {
+	for limit != 0 {
+		n, err := src.Read(buf)
+		if limit > 0 && n > limit {
+			n = limit
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+			if limit > 0 {
+				limit -= n
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
 // ---- fake Handler ----
 
 type delivery struct {
@@ -465,7 +536,11 @@ func (h *fakeHandler) Deliver(ctx context.Context, d Delivery) error {
 func (h *fakeHandler) Fail(ctx context.Context, d Delivery, cause error) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.cursors[d.Mailbox] = Cursor{UIDValidity: d.UIDValidity, LastUID: d.UID}
+	// Like the ingester, never moves the cursor back: in a batch, later
+	// messages may have been committed before this one is set aside.
+	if cur := h.cursors[d.Mailbox]; cur.UIDValidity != d.UIDValidity || cur.LastUID < d.UID {
+		h.cursors[d.Mailbox] = Cursor{UIDValidity: d.UIDValidity, LastUID: d.UID}
+	}
 	h.failed = append(h.failed, failure{uid: d.UID, cause: cause})
 	return nil
 }

@@ -13,6 +13,9 @@
 //     recorded with Handler.Fail and moved aside, so it never blocks the
 //     mailbox. Any other error stops the batch without advancing the cursor;
 //     the same message is delivered again after a backoff.
+//   - A BatchHandler gets up to DeliveryBatch messages per call, read into
+//     memory first, and every message is settled in order as if delivered
+//     alone: the first temporary failure stops the run there.
 //   - A message over the size cap is delivered with its header only and
 //     Oversized set; it is never dropped silently.
 //   - Committed messages are moved to ProcessedMailbox if set, with MOVE, or
@@ -41,12 +44,14 @@ import (
 
 // Defaults for the zero values of Config.
 const (
-	DefaultMailbox         = "INBOX"
-	DefaultPollInterval    = 60 * time.Second
-	DefaultMaxMessageBytes = 25 << 20
-	DefaultBatchSize       = 200
-	DefaultIOTimeout       = 2 * time.Minute
-	DefaultDrainTimeout    = 10 * time.Second
+	DefaultMailbox            = "INBOX"
+	DefaultPollInterval       = 60 * time.Second
+	DefaultMaxMessageBytes    = 25 << 20
+	DefaultBatchSize          = 200
+	DefaultDeliveryBatch      = 64
+	DefaultDeliveryBatchBytes = 16 << 20
+	DefaultIOTimeout          = 2 * time.Minute
+	DefaultDrainTimeout       = 10 * time.Second
 
 	// maxIdle caps one IDLE command below the 30 minutes after which
 	// servers may log an idle client out (RFC 2177).
@@ -86,6 +91,14 @@ type Config struct {
 	// BatchSize is the most messages fetched by one FETCH command.
 	// Default 200.
 	BatchSize int
+	// DeliveryBatch is the most messages handed to a BatchHandler in one
+	// DeliverBatch call; 1 delivers message by message. A FETCH then
+	// carries up to max(BatchSize, DeliveryBatch) messages. Default 64.
+	DeliveryBatch int
+	// DeliveryBatchBytes bounds the message bytes held in memory for one
+	// DeliverBatch call; a single message over it goes alone. Default
+	// 16 MiB.
+	DeliveryBatchBytes int64
 	// IOTimeout bounds every wait for the server (dial, greeting, each
 	// command, each read of a body). Default 2m.
 	IOTimeout time.Duration
@@ -135,6 +148,8 @@ type Delivery struct {
 	// discarded. Read it promptly (the server's literal waits on it; a
 	// stall of minutes mid-body drops the connection). A read error means
 	// the connection failed: the Handler should return it.
+	// In a DeliverBatch call it is a *bytes.Reader holding the whole
+	// message (or header), readable for the whole call.
 	Body io.Reader
 }
 
@@ -158,6 +173,19 @@ type Handler interface {
 	// ResetCursor stores (uidValidity, 0) for mailbox. It is called on the
 	// first run and when the server's UIDVALIDITY changed.
 	ResetCursor(ctx context.Context, mailbox string, uidValidity uint32) error
+}
+
+// BatchHandler is a Handler that can commit several messages in one call.
+// The poller uses it when Config.DeliveryBatch is over 1.
+type BatchHandler interface {
+	Handler
+	// DeliverBatch commits the messages of ds, in order, each with the
+	// cursor as Deliver does, and returns one error per delivery with
+	// Deliver's meaning: nil committed; Permanent, never handled (the
+	// poller calls Fail); any other error is temporary and neither that
+	// message nor any later one of ds is committed. Returning fewer errors
+	// than deliveries counts as a temporary failure of the missing ones.
+	DeliverBatch(ctx context.Context, ds []Delivery) []error
 }
 
 type permanentError struct{ err error }
@@ -185,7 +213,10 @@ func IsPermanent(err error) bool {
 type Poller struct {
 	cfg Config
 	h   Handler
-	log *slog.Logger
+	// batch is h when it delivers in batches (BatchHandler and
+	// DeliveryBatch > 1), else nil.
+	batch BatchHandler
+	log   *slog.Logger
 
 	// Backoff bounds between failed attempts; tests shorten them.
 	minBackoff, maxBackoff time.Duration
@@ -242,7 +273,8 @@ func New(cfg Config, h Handler) (*Poller, error) {
 			return nil, fmt.Errorf("poller %s: folder %q is the watched mailbox", cfg.Name, f)
 		}
 	}
-	if cfg.PollInterval < 0 || cfg.MaxMessageBytes < 0 || cfg.BatchSize < 0 || cfg.IOTimeout < 0 || cfg.DrainTimeout < 0 {
+	if cfg.PollInterval < 0 || cfg.MaxMessageBytes < 0 || cfg.BatchSize < 0 || cfg.DeliveryBatch < 0 ||
+		cfg.DeliveryBatchBytes < 0 || cfg.IOTimeout < 0 || cfg.DrainTimeout < 0 {
 		return nil, fmt.Errorf("poller %s: negative interval, size or timeout", cfg.Name)
 	}
 	if cfg.PollInterval == 0 {
@@ -254,6 +286,12 @@ func New(cfg Config, h Handler) (*Poller, error) {
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = DefaultBatchSize
 	}
+	if cfg.DeliveryBatch == 0 {
+		cfg.DeliveryBatch = DefaultDeliveryBatch
+	}
+	if cfg.DeliveryBatchBytes == 0 {
+		cfg.DeliveryBatchBytes = DefaultDeliveryBatchBytes
+	}
 	if cfg.IOTimeout == 0 {
 		cfg.IOTimeout = DefaultIOTimeout
 	}
@@ -264,13 +302,25 @@ func New(cfg Config, h Handler) (*Poller, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Poller{
+	p := &Poller{
 		cfg:        cfg,
 		h:          h,
 		log:        log.With("mailbox", cfg.Key(), "addr", cfg.Addr),
 		minBackoff: time.Second,
 		maxBackoff: time.Minute,
-	}, nil
+	}
+	if bh, ok := h.(BatchHandler); ok && cfg.DeliveryBatch > 1 {
+		p.batch = bh
+	}
+	return p, nil
+}
+
+// fetchSize is the most messages of one FETCH.
+func (p *Poller) fetchSize() int {
+	if p.batch != nil {
+		return max(p.cfg.BatchSize, p.cfg.DeliveryBatch)
+	}
+	return p.cfg.BatchSize
 }
 
 // Run polls until ctx is done, then returns nil. Failures (network, server,

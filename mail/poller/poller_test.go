@@ -484,6 +484,27 @@ func TestPoller_DetectsAServerThatStopsAnswering(t *testing.T) {
 	}
 }
 
+// The IMAP client ends a body at a closed connection as if it were
+// complete; the poller must tell the truncation apart.
+func TestPoller_ConnectionDropMidBodyNeverDeliversATruncatedMessage(t *testing.T) {
+	srv := newTestServer(t, capsMove, "none")
+	raw := append(testMessage(1, ""), bytes.Repeat([]byte("0123456789abcdef0123456789abcdef\r\n"), 1000)...)
+	srv.appendMsg("INBOX", raw)
+	cut := newCutProxy(t, srv.addr, len(raw)/2)
+	h := newFakeHandler()
+	cfg := testConfig(srv, &logRecorder{})
+	cfg.Addr = cut.addr()
+	start(t, newTestPoller(t, cfg, h))
+
+	eventually(t, "delivery on the second connection", func() bool { return len(h.deliveredUIDs()) >= 1 })
+	if !cut.done.Load() {
+		t.Fatal("the connection was never cut")
+	}
+	if ds := h.deliveries(); len(ds) != 1 || !bytes.Equal(ds[0].body, raw) {
+		t.Errorf("delivered %d messages, the first with %d bytes; want one of %d", len(ds), len(ds[0].body), len(raw))
+	}
+}
+
 func TestPoller_OversizedMailIsDeliveredWithHeaderOnly(t *testing.T) {
 	srv := newTestServer(t, capsMove, "none")
 	big := testMessage(2, "Content-Type: application/octet-stream\r\n")
@@ -584,6 +605,8 @@ func TestNew_RejectsInvalidConfig(t *testing.T) {
 		{"failed folder is the mailbox", func(c *Config) { c.Mailbox, c.FailedMailbox = "Support", "Support" }},
 		{"negative poll interval", func(c *Config) { c.PollInterval = -time.Second }},
 		{"negative size cap", func(c *Config) { c.MaxMessageBytes = -1 }},
+		{"negative delivery batch", func(c *Config) { c.DeliveryBatch = -1 }},
+		{"negative delivery batch bytes", func(c *Config) { c.DeliveryBatchBytes = -1 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -601,7 +624,8 @@ func TestNew_RejectsInvalidConfig(t *testing.T) {
 		}
 		c := p.cfg
 		if c.Mailbox != "INBOX" || c.Auth != "login" || c.PollInterval != DefaultPollInterval ||
-			c.MaxMessageBytes != 25<<20 || c.BatchSize != DefaultBatchSize || c.IOTimeout != DefaultIOTimeout {
+			c.MaxMessageBytes != 25<<20 || c.BatchSize != DefaultBatchSize || c.IOTimeout != DefaultIOTimeout ||
+			c.DeliveryBatch != 64 || c.DeliveryBatchBytes != 16<<20 {
 			t.Errorf("defaults not applied: %+v", c)
 		}
 		if c.Key() != "support/INBOX" {

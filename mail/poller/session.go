@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"slices"
@@ -381,7 +382,7 @@ func (s *session) round(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		run := nextRun(pending, s.p.cfg.BatchSize, s.p.cfg.MaxMessageBytes)
+		run := nextRun(pending, s.p.fetchSize(), s.p.cfg.MaxMessageBytes)
 		if single {
 			run = run[:1]
 		}
@@ -503,8 +504,8 @@ type runResult struct {
 }
 
 // deliverRun fetches the run in one FETCH and delivers its messages in UID
-// order. It stops at the first message the server skipped; a run of one
-// settles that message instead (see settleMissing).
+// order, one by one or in batches. It stops at the first message the server
+// skipped; a run of one settles that message instead (see settleMissing).
 func (s *session) deliverRun(ctx context.Context, validity uint32, run []meta) (res runResult, err error) {
 	oversized := run[0].size > s.p.cfg.MaxMessageBytes
 	section := &imap.FetchItemBodySection{Peek: true}
@@ -521,29 +522,13 @@ func (s *session) deliverRun(ctx context.Context, validity uint32, run []meta) (
 	})
 	s.open = fetch
 
-	for res.consumed < len(run) {
-		var msg *imapclient.FetchMessageData
-		if err := s.wd.guard(func() error { msg = fetch.Next(); return nil }); err != nil {
-			return res, err
-		}
-		if msg == nil {
-			break
-		}
-		uid, lit, err := s.readUntilBody(msg)
-		if err != nil {
-			return res, err
-		}
-		want := run[res.consumed]
-		if lit == nil || uid < want.uid {
-			continue // not one we can use; the next Next discards it
-		}
-		if uid > want.uid {
-			break // the server skipped want
-		}
-		if err := s.deliver(ctx, validity, want, oversized, lit, &res); err != nil {
-			return res, err
-		}
-		res.consumed++
+	if s.p.batch != nil {
+		err = s.deliverBatches(ctx, fetch, validity, run, oversized, &res)
+	} else {
+		err = s.deliverEach(ctx, fetch, validity, run, oversized, &res)
+	}
+	if err != nil {
+		return res, err
 	}
 
 	err = s.wd.guard(fetch.Close)
@@ -558,6 +543,47 @@ func (s *session) deliverRun(ctx context.Context, validity uint32, run []meta) (
 		return res, s.settleMissing(ctx, validity, run[0], oversized, &res)
 	}
 	return res, nil
+}
+
+// deliverEach streams each message of the run to Handler.Deliver.
+func (s *session) deliverEach(ctx context.Context, fetch *imapclient.FetchCommand, validity uint32, run []meta, oversized bool, res *runResult) error {
+	for res.consumed < len(run) {
+		m := run[res.consumed]
+		lit, err := s.nextBody(fetch, m.uid)
+		if err != nil || lit == nil {
+			return err
+		}
+		if err := s.deliver(ctx, validity, m, oversized, lit, res); err != nil {
+			return err
+		}
+		res.consumed++
+	}
+	return nil
+}
+
+// nextBody returns the body literal of want, the next message of the run,
+// or nil when the server skipped it or the response ended.
+func (s *session) nextBody(fetch *imapclient.FetchCommand, want imap.UID) (imap.LiteralReader, error) {
+	for {
+		var msg *imapclient.FetchMessageData
+		if err := s.wd.guard(func() error { msg = fetch.Next(); return nil }); err != nil {
+			return nil, err
+		}
+		if msg == nil {
+			return nil, nil
+		}
+		uid, lit, err := s.readUntilBody(msg)
+		if err != nil {
+			return nil, err
+		}
+		if lit == nil || uid < want {
+			continue // not one we can use; the next Next discards it
+		}
+		if uid > want {
+			return nil, nil // the server skipped want
+		}
+		return lit, nil
+	}
 }
 
 // readUntilBody reads a FETCH response's items up to the body literal.
@@ -588,7 +614,23 @@ func (s *session) deliver(ctx context.Context, validity uint32, m meta, oversize
 		return err
 	}
 	body := &bodyReader{r: lit, wd: s.wd}
-	d := Delivery{
+	d := s.delivery(validity, m, oversized, body)
+	herr := s.p.h.Deliver(s.work, d) // a message in hand is finished at shutdown
+	if err := body.drain(); err != nil {
+		s.abandonFetch()
+		return err
+	}
+	return s.settle(ctx, d, herr, res)
+}
+
+// abandonFetch forgets the open FETCH after a body read failed: the
+// connection is dead, the client's reader no longer waits on the literal, and
+// draining the FETCH would read the connection concurrently with it.
+func (s *session) abandonFetch() { s.open = nil }
+
+// delivery describes message m of the mailbox to the Handler.
+func (s *session) delivery(validity uint32, m meta, oversized bool, body io.Reader) Delivery {
+	return Delivery{
 		Mailbox:      s.p.cfg.Key(),
 		UIDValidity:  validity,
 		UID:          uint32(m.uid),
@@ -598,18 +640,20 @@ func (s *session) deliver(ctx context.Context, validity uint32, m meta, oversize
 		Oversized:    oversized,
 		Body:         body,
 	}
-	herr := s.p.h.Deliver(s.work, d) // a message in hand is finished at shutdown
-	if err := body.drain(); err != nil {
-		return err
-	}
+}
+
+// settle records the Handler's verdict on d: committed messages are moved
+// after the run, permanent failures are set aside, and a temporary failure
+// stops the run.
+func (s *session) settle(ctx context.Context, d Delivery, herr error, res *runResult) error {
 	switch {
 	case herr == nil:
-		res.processed.AddNum(m.uid)
+		res.processed.AddNum(imap.UID(d.UID))
 		return nil
 	case IsPermanent(herr):
 		return s.fail(ctx, d, herr, res)
 	default:
-		return &handlerError{uid: uint32(m.uid), err: fmt.Errorf("delivering UID %d: %w", m.uid, herr)}
+		return &handlerError{uid: d.UID, err: fmt.Errorf("delivering UID %d: %w", d.UID, herr)}
 	}
 }
 
@@ -639,10 +683,7 @@ func (s *session) settleMissing(ctx context.Context, validity uint32, m meta, ov
 	res.consumed = 1
 	for _, b := range bufs {
 		if b.UID == m.uid {
-			d := Delivery{
-				Mailbox: s.p.cfg.Key(), UIDValidity: validity, UID: uint32(m.uid),
-				Size: m.size, InternalDate: m.date, Flags: m.flags, Oversized: oversized,
-			}
+			d := s.delivery(validity, m, oversized, nil)
 			return s.fail(ctx, d, Permanent(errors.New("the server does not return this message's content")), res)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/emersion/go-imap/v2"
 )
 
 // errTimeout is returned when the server did not answer within IOTimeout.
@@ -104,9 +106,10 @@ func (c watchedConn) Read(b []byte) (int, error) {
 // and a read failure is remembered so that it counts as a connection
 // failure whatever the Handler makes of it.
 type bodyReader struct {
-	r   io.Reader
-	wd  *watchdog
-	err error
+	r    imap.LiteralReader
+	wd   *watchdog
+	read int64 // bytes read so far
+	err  error
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
@@ -119,8 +122,14 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		n, err = b.r.Read(p)
 		return nil
 	})
+	b.read += int64(n)
 	if gerr != nil && err == nil {
 		err = gerr
+	}
+	if err == io.EOF && b.read < b.r.Size() {
+		// The literal reader ends at a closed connection as if the
+		// literal were complete: a truncated message must not pass.
+		err = fmt.Errorf("%w after %d of %d bytes", io.ErrUnexpectedEOF, b.read, b.r.Size())
 	}
 	if err != nil && err != io.EOF {
 		b.err = fmt.Errorf("reading message body: %w", err)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,25 +162,66 @@ func TestRedacted_HidesSecrets(t *testing.T) {
 	}
 }
 
-func TestREADME_DocumentsEverySettingWithItsDefault(t *testing.T) {
-	b, err := os.ReadFile("../../../../README.md")
+// Regenerate the README table after changing a setting:
+//
+//	go test ./cmd/helpdeskd/internal/config -run TestREADME -update-readme
+var updateREADME = flag.Bool("update-readme", false, "rewrite the configuration table of README.md from Settings()")
+
+func TestREADME_ConfigurationTableIsGeneratedFromTheSettings(t *testing.T) {
+	const path = "../../../../README.md"
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	readme := string(b)
+	start := strings.Index(readme, "| variable | TOML key | default | meaning |\n")
+	if start < 0 {
+		t.Fatal("README.md has no configuration table")
+	}
+	end := strings.Index(readme[start:], "\n\n")
+	if end < 0 {
+		t.Fatal("README.md: the configuration table is not followed by a blank line")
+	}
+	end += start + 1
+	want := MarkdownTable()
+	if *updateREADME {
+		if err := os.WriteFile(path, []byte(readme[:start]+want+readme[end:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if got := readme[start:end]; got != want {
+		gotRows, wantRows := strings.Split(got, "\n"), strings.Split(want, "\n")
+		for i := 0; i < len(gotRows) || i < len(wantRows); i++ {
+			g, w := "", ""
+			if i < len(gotRows) {
+				g = gotRows[i]
+			}
+			if i < len(wantRows) {
+				w = wantRows[i]
+			}
+			if g != w {
+				t.Fatalf("README.md configuration table differs from Settings() at row %d:\nREADME: %s\nwant:   %s\n(regenerate: go test ./cmd/helpdeskd/internal/config -run TestREADME -update-readme)", i, g, w)
+			}
+		}
+	}
+}
+
+func TestMarkdownTable_GivesEverySettingWithItsDefault(t *testing.T) {
+	table := MarkdownTable()
 	for _, s := range Settings() {
 		line := ""
-		for _, l := range strings.Split(readme, "\n") {
+		for _, l := range strings.Split(table, "\n") {
 			if strings.HasPrefix(l, "| `"+s.Env+"` |") {
 				line = l
 			}
 		}
 		if line == "" {
-			t.Errorf("README.md has no table row for %s", s.Env)
+			t.Errorf("no table row for %s", s.Env)
 			continue
 		}
 		if s.Default != "" && !strings.Contains(line, "`"+s.Default+"`") {
-			t.Errorf("README.md row for %s does not give its default %q", s.Env, s.Default)
+			t.Errorf("row for %s does not give its default %q", s.Env, s.Default)
 		}
 	}
 }

@@ -33,8 +33,8 @@ func TestSettings_EverySecretHasAFileVariant(t *testing.T) {
 			t.Errorf("secret %s has no %s_FILE variant", s.Env, s.Env)
 			continue
 		}
-		if f.Key != s.Key+"_file" || f.mailbox != s.mailbox || f.Secret {
-			t.Errorf("%s: key %q, mailbox %v, secret %v; want key %q in the same table, not itself secret", f.Env, f.Key, f.mailbox, f.Secret, s.Key+"_file")
+		if f.Key != s.Key+"_file" || f.IsMailbox() != s.IsMailbox() || f.Secret {
+			t.Errorf("%s: key %q, mailbox %v, secret %v; want key %q in the same table, not itself secret", f.Env, f.Key, f.IsMailbox(), f.Secret, s.Key+"_file")
 		}
 	}
 }
