@@ -364,30 +364,7 @@ func (g *Ingester) tokenKeys(p *prepared, k *gatherKeys) {
 // reserveIDs takes the ids of everything the batch creates in one round
 // trip and gives them out in decision order.
 func reserveIDs(ctx context.Context, q Queryer, pl *plan, preps []*prepared, w *world, n *Notifier) error {
-	var raws, blobs []*storedBlob
-	var msgs []*prepared
-	for _, p := range preps {
-		if p.dup {
-			continue
-		}
-		msgs = append(msgs, p)
-		if p.raw.id == 0 {
-			raws = append(raws, &p.raw)
-		}
-		for _, a := range p.msg.Attachments {
-			if b := p.blobs[a]; b != nil && b.id == 0 {
-				switch id := w.blobs[string(b.sum)]; {
-				case id > 0:
-					b.id = id
-					continue
-				case id < 0:
-					continue // a second copy in the batch
-				}
-				blobs = append(blobs, b)
-				w.blobs[string(b.sum)] = -1 // the first copy in the batch is stored; see apply
-			}
-		}
-	}
+	msgs, raws, blobs := toStore(preps, w)
 	outbox := 0
 	if n != nil && !n.cfg.PlainEnvelope {
 		outbox = len(pl.notices)
@@ -431,7 +408,18 @@ func reserveIDs(ctx context.Context, q Queryer, pl *plan, preps []*prepared, w *
 	for i, b := range blobs {
 		b.id, b.fresh = ids.Blobs[i], true
 	}
-	// A second copy of held content in the batch shares the first's id.
+	shareBlobIDs(msgs, blobs)
+	for i, nt := range pl.notices {
+		if i < len(ids.Outbox) {
+			nt.outboxID = ids.Outbox[i]
+		}
+	}
+	return nil
+}
+
+// shareBlobIDs gives a second copy of held content in the batch the
+// first's id.
+func shareBlobIDs(msgs []*prepared, blobs []*storedBlob) {
 	first := map[string]int64{}
 	for _, b := range blobs {
 		first[string(b.sum)] = b.id
@@ -443,10 +431,32 @@ func reserveIDs(ctx context.Context, q Queryer, pl *plan, preps []*prepared, w *
 			}
 		}
 	}
-	for i, nt := range pl.notices {
-		if i < len(ids.Outbox) {
-			nt.outboxID = ids.Outbox[i]
+}
+
+// toStore lists what a batch stores: its new mails, their held raw bytes
+// and the held attachment content not stored before.
+func toStore(preps []*prepared, w *world) (msgs []*prepared, raws, blobs []*storedBlob) {
+	for _, p := range preps {
+		if p.dup {
+			continue
+		}
+		msgs = append(msgs, p)
+		if p.raw.id == 0 {
+			raws = append(raws, &p.raw)
+		}
+		for _, a := range p.msg.Attachments {
+			if b := p.blobs[a]; b != nil && b.id == 0 {
+				switch id := w.blobs[string(b.sum)]; {
+				case id > 0:
+					b.id = id
+					continue
+				case id < 0:
+					continue // a second copy in the batch
+				}
+				blobs = append(blobs, b)
+				w.blobs[string(b.sum)] = -1 // the first copy in the batch is stored; see apply
+			}
 		}
 	}
-	return nil
+	return msgs, raws, blobs
 }

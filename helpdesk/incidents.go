@@ -127,7 +127,7 @@ func (n *Notifier) DirectMail(to string, d templates.IntakeAlarmData, now time.T
 		From:      compose.Address{Name: n.cfg.Name, Address: n.cfg.SupportAddress},
 		To:        []compose.Address{{Address: to}},
 		Subject:   r.Subject,
-		MessageID: compose.NewMessageID(n.cfg.MessageIDDomain),
+		MessageID: threading.NewOwnMessageID(n.cfg.MessageIDDomain, ""),
 		Date:      now,
 		Headers: [][2]string{
 			{"Auto-Submitted", "auto-generated"},

@@ -119,7 +119,7 @@ func TestLifecycle_FullConversationReopenAndFollowUp(t *testing.T) {
 	if len(fo) == 0 || fo[0].Kind != "follow_up_opened" {
 		t.Fatalf("no follow-up notice: %v", kinds(t, e, r.CaseID))
 	}
-	if text := bodyText(t, fo[0].Data); !strings.Contains(text, "#"+itoa(id)) || !strings.Contains(text, "#"+itoa(r.CaseID)) {
+	if text := bodyText(t, fo[0].Data); !strings.Contains(text, "#"+strconv.FormatInt(id, 10)) || !strings.Contains(text, "#"+strconv.FormatInt(r.CaseID, 10)) {
 		t.Fatalf("the follow-up notice does not name both numbers:\n%s", text)
 	}
 }
@@ -177,7 +177,7 @@ func TestLifecycle_MergeMovesLaterMailToTheTarget(t *testing.T) {
 	b := e.ingest(msg("Minsu <minsu@acme.example>", "VPN again", "mg-2@acme.example", "", "Still no VPN.")).CaseID
 	notice := outbox(t, e.s.DB(), b)[1].MessageID
 	ackB := outbox(t, e.s.DB(), b)[0].MessageID
-	e.ingest(msg("Alice <alice@example.com>", "Re: VPN again", "mg-3@example.com", notice, "#merge "+itoa(a)+"\nSame problem as the first one."))
+	e.ingest(msg("Alice <alice@example.com>", "Re: VPN again", "mg-3@example.com", notice, "#merge "+strconv.FormatInt(a, 10)+"\nSame problem as the first one."))
 	src := e.caseState(b)
 	if src.Status != "solved" || src.MergedInto == nil || *src.MergedInto != a {
 		t.Fatalf("source after #merge: %+v", src)
@@ -310,38 +310,6 @@ func lastOutOfKind(t testing.TB, e *env, caseID int64, kind string) string {
 		t.Fatalf("no %s notice on case %d", kind, caseID)
 	}
 	return id
-}
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-func TestLifecycle_SurveyADayAfterSolvingAndRatingAnswers(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	id := e.ingest(msg("Minsu <minsu@acme.example>", "VPN", "sv-1@acme.example", "", "VPN is down.")).CaseID
-	notice := outbox(t, e.s.DB(), id)[1].MessageID
-	e.ingest(msg("Alice <alice@example.com>", "Re: VPN", "sv-2@example.com", notice, "#solve\nFixed."))
-	surveys := func() int {
-		return count(t, e.s.DB(), `SELECT count(*) FROM outbox WHERE kind = 'survey' AND case_id = $1`, id)
-	}
-	e.clk.Add(23 * time.Hour)
-	e.tick()
-	if surveys() != 0 {
-		t.Fatal("survey sent before a day passed")
-	}
-	e.clk.Add(2 * time.Hour)
-	e.tick()
-	e.tick()
-	if surveys() != 1 {
-		t.Fatalf("%d surveys after a day, want 1", surveys())
-	}
-	survey := lastOutOfKind(t, e, id, "survey")
-	e.ingest(msg("minsu@acme.example", "Re: survey", "sv-3@acme.example", survey, "#rating good\nQuick and friendly."))
-	if c := e.caseState(id); c.Status != "solved" {
-		t.Fatalf("a survey answer reopened the case: %s", c.Status)
-	}
-	if n := count(t, e.s.DB(), `SELECT count(*) FROM case_events WHERE case_id = $1 AND kind = 'survey' AND to_value <> 'sent'`, id); n != 1 {
-		t.Fatalf("%d survey answers recorded", n)
-	}
 }
 
 func TestLifecycle_RawMailIsPurgedAfterItsRetention(t *testing.T) {

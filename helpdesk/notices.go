@@ -165,6 +165,33 @@ func (d *decider) noticeData(c *caseView, before lifecycle.Case, out *lifecycle.
 		return func(b templates.Base) templates.Data {
 			return templates.MergedData{Base: b, TargetCaseID: target.ID, TargetSubject: target.Subject}
 		}, true
+	case lifecycle.NoticeCommandResult:
+		var applied, rejected []templates.CommandOutcome
+		for _, r := range out.Commands {
+			co := templates.CommandOutcome{Command: r.Command.Line, Detail: r.Detail}
+			if r.Applied {
+				applied = append(applied, co)
+			} else {
+				rejected = append(rejected, co)
+			}
+		}
+		if len(applied)+len(rejected) == 0 {
+			return nil, false
+		}
+		return func(b templates.Base) templates.Data {
+			return templates.CommandResultData{Base: b, Applied: applied, Rejected: rejected}
+		}, true
+	}
+	if data, ok := agentNoticeData(&v, nt, x, requester, assignee); ok {
+		return data, true
+	}
+	d.notify(&notice{c: c, err: fmt.Errorf("lifecycle notice %q has no template", nt.Kind)})
+	return nil, false
+}
+
+// agentNoticeData captures the data of the notices to agents.
+func agentNoticeData(v *caseView, nt lifecycle.Notice, x effects, requester templates.Person, assignee string) (func(templates.Base) templates.Data, bool) {
+	switch nt.Kind {
 	case lifecycle.NoticeAgentNewCase:
 		return func(b templates.Base) templates.Data {
 			return templates.AgentNewCaseData{Base: b, Requester: requester, Organization: v.Org, Severity: v.Severity,
@@ -190,25 +217,7 @@ func (d *decider) noticeData(c *caseView, before lifecycle.Case, out *lifecycle.
 			return func(b templates.Base) templates.Data { return templates.SLAWarningData{Base: b, SLA: sla} }, true
 		}
 		return func(b templates.Base) templates.Data { return templates.SLABreachData{Base: b, SLA: sla} }, true
-	case lifecycle.NoticeCommandResult:
-		var applied, rejected []templates.CommandOutcome
-		for _, r := range out.Commands {
-			co := templates.CommandOutcome{Command: r.Command.Line, Detail: r.Detail}
-			if r.Applied {
-				applied = append(applied, co)
-			} else {
-				rejected = append(rejected, co)
-			}
-		}
-		if len(applied)+len(rejected) == 0 {
-			return nil, false
-		}
-		return func(b templates.Base) templates.Data {
-			return templates.CommandResultData{Base: b, Applied: applied, Rejected: rejected}
-		}, true
 	}
-	kind := nt.Kind
-	d.notify(&notice{c: c, err: fmt.Errorf("lifecycle notice %q has no template", kind)})
 	return nil, false
 }
 

@@ -130,14 +130,12 @@ func (n *Notifier) compose(nt Notice, inReplyTo string, refs []string, outboxID 
 	if nt.To.UserID != nil {
 		recipientID = *nt.To.UserID
 	}
-	replyTo := n.cfg.SupportAddress
-	msgID := compose.NewMessageID(n.cfg.MessageIDDomain)
+	replyTo, tok := n.cfg.SupportAddress, ""
 	if nt.CaseID > 0 && recipientID > 0 {
-		tok := n.cfg.Tokens.Sign(nt.CaseID, recipientID)
+		tok = n.cfg.Tokens.Sign(nt.CaseID, recipientID)
 		replyTo = threading.PlusAddress(n.cfg.SupportAddress, tok)
-		// The token inside our Message-ID threads replies whose References survive but Reply-To did not.
-		msgID = strings.Replace(msgID, "hd.", "hd."+tok+".", 1)
 	}
+	msgID := threading.NewOwnMessageID(n.cfg.MessageIDDomain, tok)
 	from := n.cfg.Name
 	if nt.FromName != "" {
 		from = nt.FromName + " via " + n.cfg.Name

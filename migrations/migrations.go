@@ -105,6 +105,12 @@ func Apply(ctx context.Context, db *sql.DB, ms []Migration) ([]int, error) {
 	}
 	defer conn.Close()
 
+	// Building an index on a large table, or waiting for another daemon's
+	// migration, may take longer than the pool's statement timeout.
+	if _, err := conn.ExecContext(ctx, `SET statement_timeout = 0`); err != nil {
+		return nil, fmt.Errorf("migrate: lift statement timeout: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), `RESET statement_timeout`) //nolint:errcheck // the connection's own default comes back
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1, hashtext(current_schema()))`, lockKey); err != nil {
 		return nil, fmt.Errorf("migrate: take advisory lock: %w", err)
 	}

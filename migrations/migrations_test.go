@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -164,5 +165,32 @@ func TestAll_EmbeddedMigrationsAreWellFormed(t *testing.T) {
 	}
 	if len(ms) == 0 || ms[0].Version != 1 {
 		t.Fatalf("All() = %d migrations", len(ms))
+	}
+}
+
+func TestApply_AMigrationOutlastsThePoolsStatementTimeout(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	u := pgtest.Schema(t)
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	db, err := sql.Open("postgres", u+sep+"statement_timeout=100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1) // the migration's connection is the one checked after
+	ms, err := migrations.Load(fstest.MapFS{"0001_slow.sql": {Data: []byte(`SELECT pg_sleep(0.3); CREATE TABLE a (id int);`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrations.Apply(ctx, db, ms); err != nil {
+		t.Fatalf("a migration longer than the statement timeout failed: %v", err)
+	}
+	var timeout string
+	if err := db.QueryRow(`SHOW statement_timeout`).Scan(&timeout); err != nil || timeout != "100ms" {
+		t.Fatalf("the connection's statement timeout after migrating: %q (%v), want its own 100ms back", timeout, err)
 	}
 }

@@ -159,9 +159,6 @@ func Classify(in ClassifyInput) Classification {
 	return Classification{Class: ClassHuman, Reason: reason}
 }
 
-// OwnMessageIDPrefix starts the local part of every Message-ID we generate.
-const OwnMessageIDPrefix = "hd."
-
 func ownLoop(in ClassifyInput, h map[string][]string, from string) string {
 	for _, v := range h[textproto.CanonicalMIMEHeaderKey(LoopHeader)] {
 		v = strings.TrimSpace(v)
@@ -171,11 +168,8 @@ func ownLoop(in ClassifyInput, h map[string][]string, from string) string {
 	}
 	// Only our own form of Message-ID counts: agents' mail clients on the
 	// same domain make Message-IDs in it too.
-	if d := strings.ToLower(strings.TrimSpace(in.OwnMessageIDDomain)); d != "" {
-		id := strings.ToLower(in.MessageID)
-		if strings.HasPrefix(id, OwnMessageIDPrefix) && strings.HasSuffix(id, "@"+d) {
-			return "Message-ID is one of ours (" + OwnMessageIDPrefix + "…@" + d + ")"
-		}
+	if IsOwnMessageID(in.MessageID, in.OwnMessageIDDomain) {
+		return "Message-ID is one of ours (" + OwnMessageIDPrefix + "…@" + strings.ToLower(strings.TrimSpace(in.OwnMessageIDDomain)) + ")"
 	}
 	for _, a := range in.OwnAddresses {
 		if a = strings.ToLower(strings.TrimSpace(a)); a != "" && a == from {

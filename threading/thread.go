@@ -108,18 +108,3 @@ func Thread(in ThreadInput, tokens *Tokens) Decision {
 	}
 	return Decision{Rule: RuleNew, Reason: "no token, known Message-ID, conversation or allowed tag", TokenCheck: check}
 }
-
-// TokenFromMessageID returns the token inside one of our Message-IDs
-// ("hd.<token>.<random>@domain").
-func TokenFromMessageID(id, domain string) (string, bool) {
-	lower := strings.ToLower(id)
-	if !strings.HasPrefix(lower, OwnMessageIDPrefix) || !strings.HasSuffix(lower, "@"+strings.ToLower(domain)) {
-		return "", false
-	}
-	rest := lower[len(OwnMessageIDPrefix):strings.LastIndexByte(lower, '@')]
-	tok, _, ok := strings.Cut(rest, ".")
-	if !ok || !strings.HasPrefix(tok, "v1-") {
-		return "", false
-	}
-	return tok, true
-}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/helpdesk/helpdesk/helpdesk"
 	"github.com/helpdesk/helpdesk/helpdesk/pgtest"
+	"github.com/helpdesk/helpdesk/mail/mailtest"
 	"github.com/helpdesk/helpdesk/migrations"
 )
 
@@ -48,7 +49,7 @@ func TestServe_MailboxAlarmMailsTheOperatorOnceAndAtRecovery(t *testing.T) {
 	replica := &daemon{t: t, mail: m, env: d.env, store: d.store}
 	replica.start()
 
-	waitFor(t, "the alarm mail", func() bool { return len(alarmMails(d, "ALARM: mailbox support/INBOX")) >= 1 })
+	mailtest.Wait(t, "the alarm mail", func() bool { return len(alarmMails(d, "ALARM: mailbox support/INBOX")) >= 1 })
 	time.Sleep(2 * time.Second) // several more checks by both daemons
 	alarms := alarmMails(d, "ALARM:")
 	if len(alarms) != 1 {
@@ -71,7 +72,7 @@ func TestServe_MailboxAlarmMailsTheOperatorOnceAndAtRecovery(t *testing.T) {
 	d.env["HELPDESK_IMAP_PASSWORD"] = "pw"
 	d.start()
 	replica.start()
-	waitFor(t, "the recovery mail", func() bool { return len(alarmMails(d, "Recovered: mailbox support/INBOX works again")) >= 1 })
+	mailtest.Wait(t, "the recovery mail", func() bool { return len(alarmMails(d, "Recovered: mailbox support/INBOX works again")) >= 1 })
 	time.Sleep(1500 * time.Millisecond)
 	if got := len(alarmMails(d, "Recovered:")); got != 1 {
 		t.Fatalf("operator got %d recovery mails, want 1", got)
@@ -105,14 +106,14 @@ func TestServe_OutboxAlarmIsSentDirectly(t *testing.T) {
 			now() - interval '1 minute', 'wedged', now() + interval '1 hour')`); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the outbox alarm", func() bool { return len(alarmMails(d, "ALARM: outbox")) == 1 })
+	mailtest.Wait(t, "the outbox alarm", func() bool { return len(alarmMails(d, "ALARM: outbox")) == 1 })
 	if n := d.count(`SELECT count(*) FROM outbox WHERE kind = 'intake_alarm'`); n != 0 {
 		t.Fatalf("the outbox alarm went into the outbox (%d rows)", n)
 	}
 	if _, err := d.store.DB().Exec(`UPDATE outbox SET status = 'sent', sent_at = now() WHERE message_id = 'stuck@example.com'`); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the outbox recovery", func() bool { return len(alarmMails(d, "Recovered: outbox")) == 1 })
+	mailtest.Wait(t, "the outbox recovery", func() bool { return len(alarmMails(d, "Recovered: outbox")) == 1 })
 }
 
 // Without an operator address an alarm is logged at ERROR only, once.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/helpdesk/helpdesk/helpdesk"
 	"github.com/helpdesk/helpdesk/helpdesk/pgtest"
+	"github.com/helpdesk/helpdesk/mail/mailtest"
 )
 
 // syncBuffer is written by the command's goroutine and read by the test.
@@ -168,7 +169,7 @@ func sendAndSeeAcknowledged(t *testing.T, dir, out string) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	waitFor(t, "the case and its acknowledgement sent", func() bool {
+	mailtest.Wait(t, "the case and its acknowledgement sent", func() bool {
 		var n int
 		s.DB().Get(&n, `SELECT count(*) FROM outbox WHERE kind = 'case_received' AND status = 'sent'`)
 		return n == 1
@@ -181,7 +182,7 @@ func sendAndSeeAcknowledged(t *testing.T, dir, out string) {
 	if err := ic.Login("jane@acme.test", "demo").Wait(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the acknowledgement in jane's mailbox", func() bool {
+	mailtest.Wait(t, "the acknowledgement in jane's mailbox", func() bool {
 		st, err := ic.Status("INBOX", &imap.StatusOptions{NumMessages: true}).Wait()
 		return err == nil && st.NumMessages != nil && *st.NumMessages == 1
 	})
@@ -456,7 +457,7 @@ func TestDev_BannerCommandsWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	waitFor(t, "alice's reply as a comment on case 1", func() bool {
+	mailtest.Wait(t, "alice's reply as a comment on case 1", func() bool {
 		var n int
 		s.DB().Get(&n, `SELECT count(*) FROM comments c JOIN users u ON u.id = c.author_id
 			WHERE c.case_id = 1 AND u.login_email = 'alice@helpdesk.test'`)
@@ -480,7 +481,7 @@ func TestDev_BannerCommandsWork(t *testing.T) {
 		t.Fatalf("banner does not print the HTTP listener:\n%s", banner)
 	}
 	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
-		waitFor(t, "GET "+path+" 200", func() bool {
+		mailtest.Wait(t, "GET "+path+" 200", func() bool {
 			resp, err := http.Get("http://" + hm[1] + path)
 			if err != nil {
 				return false

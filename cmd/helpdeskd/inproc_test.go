@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/helpdesk/helpdesk/helpdesk"
 	"github.com/helpdesk/helpdesk/helpdesk/pgtest"
 	"github.com/helpdesk/helpdesk/mail/devmail"
+	"github.com/helpdesk/helpdesk/mail/mailtest"
 )
 
 // daemon is `helpdeskd serve` running in-process against an in-process mail
@@ -106,18 +108,6 @@ func (d *daemon) start() {
 	})
 }
 
-// waitFor polls cond until it holds; the deadline is generous, not a timing assertion.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func (d *daemon) count(q string, args ...any) int {
 	var n int
 	if err := d.store.DB().Get(&n, q, args...); err != nil {
@@ -143,11 +133,7 @@ func (d *daemon) inbox(addr string) []*mail.Message {
 }
 
 func customerMail(from, subject, id, inReplyTo, body string) []byte {
-	s := fmt.Sprintf("From: %s\r\nTo: support@example.com\r\nSubject: %s\r\nMessage-ID: <%s>\r\nDate: Fri, 20 Nov 2026 15:00:00 +0900\r\n", from, subject, id)
-	if inReplyTo != "" {
-		s += "In-Reply-To: " + inReplyTo + "\r\nReferences: " + inReplyTo + "\r\n"
-	}
-	return []byte(s + "Content-Type: text/plain; charset=UTF-8\r\n\r\n" + body + "\r\n")
+	return mailtest.Mail{From: from, Subject: subject, MessageID: id, InReplyTo: strings.Trim(inReplyTo, "<>"), Body: body}.Bytes()
 }
 
 func TestServe_MailInCaseOutAcknowledgementBack(t *testing.T) {
@@ -158,20 +144,20 @@ func TestServe_MailInCaseOutAcknowledgementBack(t *testing.T) {
 	if err := m.Deliver("support@example.com", customerMail("김민수 <minsu@acme.example>", "VPN 접속 불가", "c1@acme.example", "", "VPN이 안 됩니다.")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the case", func() bool { return d.count(`SELECT count(*) FROM cases`) == 1 })
-	waitFor(t, "the acknowledgement in the customer's mailbox", func() bool { return len(d.inbox("minsu@acme.example")) == 1 })
+	mailtest.Wait(t, "the case", func() bool { return d.count(`SELECT count(*) FROM cases`) == 1 })
+	mailtest.Wait(t, "the acknowledgement in the customer's mailbox", func() bool { return len(d.inbox("minsu@acme.example")) == 1 })
 	ack := d.inbox("minsu@acme.example")[0]
 	if ack.Header.Get("In-Reply-To") != "<c1@acme.example>" || !strings.Contains(ack.Header.Get("Reply-To"), "support+v1-") ||
 		ack.Header.Get("Auto-Submitted") != "auto-replied" {
 		t.Fatalf("acknowledgement headers: %v", ack.Header)
 	}
-	waitFor(t, "the agent notice", func() bool { return len(d.inbox("agents@example.com")) == 1 })
+	mailtest.Wait(t, "the agent notice", func() bool { return len(d.inbox("agents@example.com")) == 1 })
 
 	// The customer answers the acknowledgement: same case.
 	if err := m.Deliver("support@example.com", customerMail("minsu@acme.example", "Re: VPN", "c2@acme.example", ack.Header.Get("Message-Id"), "추가 정보입니다.")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the reply as a comment", func() bool { return d.count(`SELECT count(*) FROM comments`) == 2 })
+	mailtest.Wait(t, "the reply as a comment", func() bool { return d.count(`SELECT count(*) FROM comments`) == 2 })
 	if n := d.count(`SELECT count(*) FROM cases`); n != 1 {
 		t.Fatalf("%d cases after a reply", n)
 	}
@@ -182,7 +168,7 @@ func TestServe_MailInCaseOutAcknowledgementBack(t *testing.T) {
 		notice.Header.Get("Message-Id"), "Please reinstall the client.")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the relayed comment", func() bool { return len(d.inbox("minsu@acme.example")) == 2 })
+	mailtest.Wait(t, "the relayed comment", func() bool { return len(d.inbox("minsu@acme.example")) == 2 })
 	relay := d.inbox("minsu@acme.example")[1]
 	if !strings.Contains(relay.Header.Get("References"), ack.Header.Get("Message-Id")) || relay.Header.Get("In-Reply-To") == "" {
 		t.Fatalf("relayed comment is not threaded under the acknowledgement: %v", relay.Header)
@@ -204,7 +190,7 @@ func TestServe_MailInCaseOutAcknowledgementBack(t *testing.T) {
 	}
 
 	// Everything was moved to Processed after commit.
-	waitFor(t, "INBOX to be emptied into Processed", func() bool {
+	mailtest.Wait(t, "INBOX to be emptied into Processed", func() bool {
 		in, _ := m.Mailbox("support@example.com", "INBOX")
 		done, _ := m.Mailbox("support@example.com", "Processed")
 		return len(in) == 0 && len(done) == 3
@@ -226,7 +212,7 @@ func TestServe_DuplicatesAndUIDValidityChangeMakeNoSecondCase(t *testing.T) {
 	m.Deliver("support@example.com", raw)
 	m.Deliver("support@example.com", raw) // the same mail delivered twice
 	m.Deliver("support@example.com", customerMail("jane@acme.example", "Other", "other@acme.example", "", "Another."))
-	waitFor(t, "three messages consumed", func() bool {
+	mailtest.Wait(t, "three messages consumed", func() bool {
 		var last int
 		d.store.DB().Get(&last, `SELECT last_uid FROM mailbox_cursors`)
 		return last == 3
@@ -252,7 +238,7 @@ func TestServe_DuplicatesAndUIDValidityChangeMakeNoSecondCase(t *testing.T) {
 	var before int
 	d.store.DB().Get(&before, `SELECT uid_validity FROM mailbox_cursors`)
 	d.start()
-	waitFor(t, "the rescan under the new UIDVALIDITY", func() bool {
+	mailtest.Wait(t, "the rescan under the new UIDVALIDITY", func() bool {
 		var v, last int
 		d.store.DB().Get(&v, `SELECT uid_validity FROM mailbox_cursors`)
 		d.store.DB().Get(&last, `SELECT last_uid FROM mailbox_cursors`)
@@ -273,8 +259,8 @@ func TestServe_PoisonMessageGoesToFailedAndTheNextIsIngested(t *testing.T) {
 	// No From at all: nobody to open a case for.
 	m.Deliver("support@example.com", []byte("To: support@example.com\r\nSubject: ???\r\nMessage-ID: <poison@x>\r\n\r\nwho am I\r\n"))
 	m.Deliver("support@example.com", customerMail("jane@acme.example", "Help", "after-poison@acme.example", "", "Next one."))
-	waitFor(t, "the next message as a case", func() bool { return d.count(`SELECT count(*) FROM cases`) == 1 })
-	waitFor(t, "the poison message in Failed", func() bool {
+	mailtest.Wait(t, "the next message as a case", func() bool { return d.count(`SELECT count(*) FROM cases`) == 1 })
+	mailtest.Wait(t, "the poison message in Failed", func() bool {
 		f, _ := m.Mailbox("support@example.com", "Failed")
 		return len(f) == 1
 	})
@@ -289,10 +275,10 @@ func TestServe_OversizedMailIsRecordedAndItsSenderTold(t *testing.T) {
 	d := newDaemon(t, m, map[string]string{"HELPDESK_MAX_MESSAGE_SIZE": "4096"})
 	big := customerMail("jane@acme.example", "Logs", "big@acme.example", "", strings.Repeat("log line\r\n", 1000))
 	m.Deliver("support@example.com", big)
-	waitFor(t, "the oversized message recorded", func() bool {
+	mailtest.Wait(t, "the oversized message recorded", func() bool {
 		return d.count(`SELECT count(*) FROM messages WHERE decision = 'oversized'`) == 1
 	})
-	waitFor(t, "the too-large notice", func() bool { return len(d.inbox("jane@acme.example")) == 1 })
+	mailtest.Wait(t, "the too-large notice", func() bool { return len(d.inbox("jane@acme.example")) == 1 })
 	if s := d.inbox("jane@acme.example")[0].Header.Get("X-Helpdesk-Reason"); s != "too_large" {
 		t.Fatalf("notice reason %q", s)
 	}
@@ -329,34 +315,34 @@ func TestServe_LifecycleThroughTheMailbox(t *testing.T) {
 	inboxLen := func(addr string) int { return len(d.inbox(addr)) }
 
 	send(customerMail("김민수 <minsu@acme.example>", "VPN", "lm-1@acme.example", "", "VPN이 안 됩니다."))
-	waitFor(t, "the acknowledgement", func() bool { return inboxLen("minsu@acme.example") == 1 })
+	mailtest.Wait(t, "the acknowledgement", func() bool { return inboxLen("minsu@acme.example") == 1 })
 	ack := d.inbox("minsu@acme.example")[0].Header.Get("Message-Id")
-	waitFor(t, "the agent notice", func() bool { return inboxLen("agents@example.com") == 1 })
+	mailtest.Wait(t, "the agent notice", func() bool { return inboxLen("agents@example.com") == 1 })
 	notice := d.inbox("agents@example.com")[0].Header.Get("Message-Id")
 	var id int64
 	d.store.DB().Get(&id, `SELECT id FROM cases`)
 
 	// Agent reply → pending, relayed.
 	send(customerMail("Alice <alice@example.com>", "Re: VPN", "lm-2@example.com", notice, "Please restart the client."))
-	waitFor(t, "the relayed comment", func() bool { return inboxLen("minsu@acme.example") == 2 })
+	mailtest.Wait(t, "the relayed comment", func() bool { return inboxLen("minsu@acme.example") == 2 })
 	if st := d.caseStatus(id); st != "pending" {
 		t.Fatalf("after the agent reply: %s", st)
 	}
 	// Customer reply → open.
 	send(customerMail("minsu@acme.example", "Re: VPN", "lm-3@acme.example", ack, "Still broken."))
-	waitFor(t, "open again", func() bool { return d.caseStatus(id) == "open" })
+	mailtest.Wait(t, "open again", func() bool { return d.caseStatus(id) == "open" })
 	// #solve → solved, the customer gets the comment with the solved status.
 	send(customerMail("Alice <alice@example.com>", "Re: VPN", "lm-4@example.com", notice, "#solve\nFixed on our side."))
-	waitFor(t, "solved", func() bool { return d.caseStatus(id) == "solved" })
-	waitFor(t, "the solved comment", func() bool { return inboxLen("minsu@acme.example") == 3 })
+	mailtest.Wait(t, "solved", func() bool { return d.caseStatus(id) == "solved" })
+	mailtest.Wait(t, "the solved comment", func() bool { return inboxLen("minsu@acme.example") == 3 })
 	if body := string(mustRaw(t, m, "minsu@acme.example", 2)); strings.Contains(body, "#solve") {
 		t.Fatal("the command reached the customer")
 	}
 	// An out-of-office reply changes nothing and sends nothing.
-	waitFor(t, "the agents' notice of the customer's reply", func() bool { return inboxLen("agents@example.com") == 2 })
+	mailtest.Wait(t, "the agents' notice of the customer's reply", func() bool { return inboxLen("agents@example.com") == 2 })
 	sent := inboxLen("minsu@acme.example") + inboxLen("agents@example.com")
 	send(append([]byte("Auto-Submitted: auto-replied\r\n"), customerMail("minsu@acme.example", "자동 회신: Re: VPN", "lm-5@acme.example", ack, "부재중")...))
-	waitFor(t, "the out-of-office stored", func() bool {
+	mailtest.Wait(t, "the out-of-office stored", func() bool {
 		var n int
 		d.store.DB().Get(&n, `SELECT count(*) FROM messages WHERE message_id = 'lm-5@acme.example' AND decision = 'stored'`)
 		return n == 1
@@ -367,13 +353,13 @@ func TestServe_LifecycleThroughTheMailbox(t *testing.T) {
 	// Ten days later a reply reopens.
 	d.backdate(id, "solved_at", 10*24*time.Hour)
 	send(customerMail("minsu@acme.example", "Re: VPN", "lm-6@acme.example", ack, "It broke again."))
-	waitFor(t, "reopened", func() bool { return d.caseStatus(id) == "open" })
+	mailtest.Wait(t, "reopened", func() bool { return d.caseStatus(id) == "open" })
 	// Solved again, and forty days later a reply opens a follow-up case.
 	send(customerMail("Alice <alice@example.com>", "Re: VPN", "lm-7@example.com", notice, "#solve\nFixed for good."))
-	waitFor(t, "solved again", func() bool { return d.caseStatus(id) == "solved" })
+	mailtest.Wait(t, "solved again", func() bool { return d.caseStatus(id) == "solved" })
 	d.backdate(id, "solved_at", 40*24*time.Hour)
 	send(customerMail("minsu@acme.example", "Re: VPN", "lm-8@acme.example", ack, "It is back."))
-	waitFor(t, "the follow-up case", func() bool {
+	mailtest.Wait(t, "the follow-up case", func() bool {
 		var n int
 		d.store.DB().Get(&n, `SELECT count(*) FROM cases WHERE follow_up_of = $1`, id)
 		return n == 1
@@ -385,7 +371,7 @@ func TestServe_LifecycleThroughTheMailbox(t *testing.T) {
 	// A pending case left alone: two reminders, then solved for no response (timers run by `tick --now`).
 	var follow int64
 	d.store.DB().Get(&follow, `SELECT id FROM cases WHERE follow_up_of = $1`, id)
-	c.ok("cases", "set", itoa(follow), "--status", "pending")
+	c.ok("cases", "set", strconv.FormatInt(follow, 10), "--status", "pending")
 	start := time.Now().UTC()
 	for _, days := range []int{3, 6, 7} {
 		c.ok("tick", "--now", start.Add(time.Duration(days)*24*time.Hour+time.Minute).Format(time.RFC3339))
@@ -398,7 +384,7 @@ func TestServe_LifecycleThroughTheMailbox(t *testing.T) {
 		}
 		return n
 	}
-	waitFor(t, "two reminders and the auto-solve notice", func() bool {
+	mailtest.Wait(t, "two reminders and the auto-solve notice", func() bool {
 		r := reasons()
 		return r["pending_reminder"] == 2 && r["auto_solved"] == 1
 	})
@@ -427,7 +413,7 @@ func TestServe_HealthAndMetrics(t *testing.T) {
 	m := startMail(t)
 	d := newDaemon(t, m, map[string]string{"HELPDESK_HTTP_ADDR": addr})
 	m.Deliver("support@example.com", customerMail("jane@acme.example", "Help", "hm-1@acme.example", "", "It broke."))
-	waitFor(t, "the acknowledgement sent", func() bool { return len(d.inbox("jane@acme.example")) == 1 })
+	mailtest.Wait(t, "the acknowledgement sent", func() bool { return len(d.inbox("jane@acme.example")) == 1 })
 	get := func(path string) string {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
@@ -443,7 +429,7 @@ func TestServe_HealthAndMetrics(t *testing.T) {
 	if h := get("/healthz"); !strings.Contains(h, "ok") {
 		t.Fatalf("/healthz: %q", h)
 	}
-	waitFor(t, "both notifications sent", func() bool {
+	mailtest.Wait(t, "both notifications sent", func() bool {
 		return strings.Contains(get("/metrics"), `helpdesk_outbox{status="sent"} 2`)
 	})
 	metrics := get("/metrics")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/helpdesk/helpdesk/mail/mailtest"
 )
 
 // brokenHeaders is a fuzz-style table of top-level headers broken in the ways
@@ -83,10 +85,10 @@ func TestServe_NoBrokenHeaderStallsTheMailbox(t *testing.T) {
 		}
 		delivered++
 	}
-	waitFor(t, "every normal mail ingested", func() bool {
+	mailtest.Wait(t, "every normal mail ingested", func() bool {
 		return d.count(`SELECT count(*) FROM messages WHERE message_id LIKE 'normal-%@acme.example' AND decision = 'new_case'`) == delivered
 	})
-	waitFor(t, "the mailbox drained", func() bool {
+	mailtest.Wait(t, "the mailbox drained", func() bool {
 		in, _ := m.Mailbox("support@example.com", "INBOX")
 		return len(in) == 0
 	})
@@ -135,10 +137,10 @@ func TestServe_AMessageThatKeepsFailingTemporarilyIsSetAside(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		m.Deliver("support@example.com", customerMail(fmt.Sprintf("n%d@acme.example", i), "Fine", fmt.Sprintf("after-%d@acme.example", i), "", "Fine."))
 	}
-	waitFor(t, "the 5 mails behind the poison ingested", func() bool {
+	mailtest.Wait(t, "the 5 mails behind the poison ingested", func() bool {
 		return d.count(`SELECT count(*) FROM messages WHERE message_id LIKE 'after-%' AND decision = 'new_case'`) == 5
 	})
-	waitFor(t, "the poison in Failed", func() bool {
+	mailtest.Wait(t, "the poison in Failed", func() bool {
 		f, _ := m.Mailbox("support@example.com", "Failed")
 		return len(f) == 1
 	})
@@ -152,11 +154,11 @@ func TestServe_ReplyArrivingBeforeItsParentJoinsTheParentsCase(t *testing.T) {
 	m := startMail(t)
 	d := newDaemon(t, m, map[string]string{"HELPDESK_PARENT_WAIT": "8s"})
 	m.Deliver("support@example.com", customerMail("jane@acme.example", "Re: Printer", "early-reply@acme.example", "<late-parent@acme.example>", "Also smoke."))
-	waitFor(t, "the reply waiting", func() bool {
+	mailtest.Wait(t, "the reply waiting", func() bool {
 		return d.count(`SELECT count(*) FROM messages WHERE message_id = 'early-reply@acme.example' AND decision = 'waiting'`) == 1
 	})
 	m.Deliver("support@example.com", customerMail("jane@acme.example", "Printer", "late-parent@acme.example", "", "On fire."))
-	waitFor(t, "the reply on the parent's case", func() bool {
+	mailtest.Wait(t, "the reply on the parent's case", func() bool {
 		return d.count(`SELECT count(*) FROM messages c JOIN messages p ON p.case_id = c.case_id
 			WHERE c.message_id = 'early-reply@acme.example' AND c.decision = 'comment' AND p.message_id = 'late-parent@acme.example'`) == 1
 	})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -186,7 +187,7 @@ func TestCases_ListAndShowJSON(t *testing.T) {
 	}
 
 	var show map[string]any
-	c.json(&show, "cases", "show", "#"+itoa(id), "--json")
+	c.json(&show, "cases", "show", "#"+strconv.FormatInt(id, 10), "--json")
 	for _, k := range []string{"id", "subject", "status", "severity", "org", "submitter", "assignee", "created_at",
 		"last_activity_at", "follow_up_of", "merged_into", "comments", "events", "messages"} {
 		if _, ok := show[k]; !ok {
@@ -206,14 +207,9 @@ func TestCases_ListAndShowJSON(t *testing.T) {
 	if cm["body"] != "It prints nothing." || cm["author"] != "kim@acme.example" {
 		t.Errorf("comment = %v", cm)
 	}
-	if text := c.ok("cases", "show", itoa(id)); !strings.Contains(text, "프린터가 안 돼요") || !strings.Contains(text, "It prints nothing.") {
+	if text := c.ok("cases", "show", strconv.FormatInt(id, 10)); !strings.Contains(text, "프린터가 안 돼요") || !strings.Contains(text, "It prints nothing.") {
 		t.Errorf("cases show text:\n%s", text)
 	}
-}
-
-func itoa(n int64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 func TestConfigCommand_RedactsSecrets(t *testing.T) {
@@ -342,24 +338,24 @@ func TestCases_SetMergeEscalateAndTick(t *testing.T) {
 		return cs.Status, cs.Severity, cs.Assignee
 	}
 
-	c.ok("cases", "set", itoa(a), "--status", "pending", "--severity", "S2", "--assign", "alice@example.com", "--as", "alice@example.com")
+	c.ok("cases", "set", strconv.FormatInt(a, 10), "--status", "pending", "--severity", "S2", "--assign", "alice@example.com", "--as", "alice@example.com")
 	if st, sev, who := status(a); st != "pending" || sev != "S2" || who == nil || *who != "alice@example.com" {
 		t.Fatalf("after set: %s %s %v", st, sev, who)
 	}
-	if _, errs, code := c.run("cases", "set", itoa(a), "--assign", "kim@acme.example"); code != 1 || !strings.Contains(errs, "rejected") {
+	if _, errs, code := c.run("cases", "set", strconv.FormatInt(a, 10), "--assign", "kim@acme.example"); code != 1 || !strings.Contains(errs, "rejected") {
 		t.Fatalf("assigning a customer: exit %d %s", code, errs)
 	}
-	c.ok("cases", "escalate", itoa(a), "--reason", "production down")
+	c.ok("cases", "escalate", strconv.FormatInt(a, 10), "--reason", "production down")
 	var n int
 	s.DB().Get(&n, `SELECT count(*) FROM outbox WHERE kind = 'agent_escalation' AND case_id = $1`, a)
 	if n != 1 {
 		t.Fatalf("%d escalation notices to the manager", n)
 	}
-	c.ok("cases", "merge", itoa(b), itoa(a))
+	c.ok("cases", "merge", strconv.FormatInt(b, 10), strconv.FormatInt(a, 10))
 	if cs, _ := helpdesk.GetCase(ctx, s.DB(), b); cs.MergedInto == nil || *cs.MergedInto != a || cs.Status != "solved" {
 		t.Fatalf("after merge: %+v", cs)
 	}
-	if _, _, code := c.run("cases", "merge", itoa(a), "9999"); code != 1 {
+	if _, _, code := c.run("cases", "merge", strconv.FormatInt(a, 10), "9999"); code != 1 {
 		t.Fatalf("merge into a missing case: exit %d", code)
 	}
 
@@ -578,7 +574,7 @@ func TestCLI_JSONWorksForEveryListAndShowCommand(t *testing.T) {
 		}
 	})
 	for _, args := range [][]string{
-		{"orgs", "list"}, {"users", "list"}, {"grants", "list"}, {"cases", "list"}, {"cases", "show", itoa(id)},
+		{"orgs", "list"}, {"users", "list"}, {"grants", "list"}, {"cases", "list"}, {"cases", "show", strconv.FormatInt(id, 10)},
 		{"config"}, {"grants", "add", "--customer", "Acme", "--reseller", "Resell Co"},
 	} {
 		var v any

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/helpdesk/helpdesk/helpdesk"
+	"github.com/helpdesk/helpdesk/mail/mailtest"
 )
 
 // metricsText fetches /metrics; a non-200 answer fails the test.
@@ -63,7 +64,7 @@ func TestServe_MetricsCountIntakeAndSends(t *testing.T) {
 	addr := freeAddr(t)
 	d := newDaemon(t, m, map[string]string{"HELPDESK_HTTP_ADDR": addr})
 	m.Deliver("support@example.com", customerMail("jane@acme.example", "Help", "mx-1@acme.example", "", "It broke."))
-	waitFor(t, "both notifications sent", func() bool {
+	mailtest.Wait(t, "both notifications sent", func() bool {
 		return metricValue(tryMetrics(addr), `helpdesk_sends_total{result="sent"}`) == 2
 	})
 	text := metricsText(t, addr)
@@ -107,7 +108,7 @@ func TestServe_MetricsIMAPErrorsByKind(t *testing.T) {
 	m := startMail(t)
 	addr := freeAddr(t)
 	newDaemon(t, m, map[string]string{"HELPDESK_HTTP_ADDR": addr, "HELPDESK_IMAP_PASSWORD": "wrong"})
-	waitFor(t, "an auth error counted", func() bool {
+	mailtest.Wait(t, "an auth error counted", func() bool {
 		return metricValue(tryMetrics(addr), `helpdesk_imap_errors_total{kind="auth",mailbox="support/INBOX"}`) >= 1
 	})
 	text := metricsText(t, addr)

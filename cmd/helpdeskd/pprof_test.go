@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/helpdesk/helpdesk/mail/mailtest"
 )
 
 // get answers GET url: the status and body (0 when nothing answers).
@@ -62,7 +64,7 @@ func TestServe_PprofListensOnlyWhenConfiguredAndOnlyOnItsAddress(t *testing.T) {
 			extra["HELPDESK_PPROF_ADDR"] = pprofAddr
 		}
 		newDaemon(t, m, extra)
-		waitFor(t, "the daemon ready", func() bool { code, _ := readyz(t, httpAddr); return code == 200 })
+		mailtest.Wait(t, "the daemon ready", func() bool { code, _ := readyz(t, httpAddr); return code == 200 })
 		if on {
 			if code, body := get("http://" + pprofAddr + "/debug/pprof/"); code != 200 || !strings.Contains(body, "goroutine") {
 				t.Fatalf("HELPDESK_PPROF_ADDR set: GET /debug/pprof/ = %d", code)

@@ -19,6 +19,7 @@ import (
 	"github.com/helpdesk/helpdesk/helpdesk"
 	"github.com/helpdesk/helpdesk/helpdesk/pgtest"
 	"github.com/helpdesk/helpdesk/mail/devmail"
+	"github.com/helpdesk/helpdesk/mail/mailtest"
 )
 
 // freeAddr returns a loopback address nothing listens on (for a moment).
@@ -215,7 +216,7 @@ func TestServe_WaitsForPostgreSQLAtStartThenIngests(t *testing.T) {
 	sp := startServe(t, serveEnv(m, through, httpAddr))
 
 	// PostgreSQL is "down": serve keeps trying, saying so at WARN each time.
-	waitFor(t, "a second attempt", func() bool { return strings.Contains(sp.stderr.String(), "attempt=2") })
+	mailtest.Wait(t, "a second attempt", func() bool { return strings.Contains(sp.stderr.String(), "attempt=2") })
 	for _, line := range strings.Split(strings.TrimSpace(sp.stderr.String()), "\n") {
 		if !strings.Contains(line, "level=WARN") || !strings.Contains(line, `msg="database unreachable; retrying"`) ||
 			!strings.Contains(line, "next_in=") || !strings.Contains(line, "err=") {
@@ -240,11 +241,11 @@ func TestServe_WaitsForPostgreSQLAtStartThenIngests(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	waitFor(t, "the mail ingested", func() bool {
+	mailtest.Wait(t, "the mail ingested", func() bool {
 		var n int
 		return s.DB().Get(&n, `SELECT count(*) FROM cases`) == nil && n == 1
 	})
-	waitFor(t, "/readyz 200", func() bool { code, _ := readyz(t, httpAddr); return code == 200 })
+	mailtest.Wait(t, "/readyz 200", func() bool { code, _ := readyz(t, httpAddr); return code == 200 })
 	_, rep = readyz(t, httpAddr)
 	if rep.Checks["database"] != "ok" || rep.Checks["mailbox support/INBOX"] != "ok" || len(rep.Checks) != 2 {
 		t.Fatalf("/readyz when all is well: %+v", rep)
@@ -252,7 +253,7 @@ func TestServe_WaitsForPostgreSQLAtStartThenIngests(t *testing.T) {
 
 	// PostgreSQL goes away again: not ready, still healthy, still running.
 	proxy.setOpen(false)
-	waitFor(t, "/readyz 503", func() bool { code, _ := readyz(t, httpAddr); return code == 503 })
+	mailtest.Wait(t, "/readyz 503", func() bool { code, _ := readyz(t, httpAddr); return code == 503 })
 	if _, rep := readyz(t, httpAddr); rep.Checks["database"] == "ok" || rep.Checks["database"] == "" {
 		t.Fatalf("/readyz with the database gone: %+v", rep)
 	}
@@ -260,7 +261,7 @@ func TestServe_WaitsForPostgreSQLAtStartThenIngests(t *testing.T) {
 		t.Fatalf("/healthz with the database gone: %d", code)
 	}
 	proxy.setOpen(true)
-	waitFor(t, "/readyz 200 again", func() bool { code, _ := readyz(t, httpAddr); return code == 200 })
+	mailtest.Wait(t, "/readyz 200 again", func() bool { code, _ := readyz(t, httpAddr); return code == 200 })
 	if code := sp.stop(); code != 0 {
 		t.Fatalf("serve exit %d: %s", code, sp.stderr)
 	}
@@ -270,7 +271,7 @@ func TestServe_StopsCleanlyWhileWaitingForPostgreSQL(t *testing.T) {
 	t.Parallel()
 	m := startMail(t)
 	sp := startServe(t, serveEnv(m, "postgres://hd:x@"+freeAddr(t)+"/hd?sslmode=disable", freeAddr(t)))
-	waitFor(t, "a first attempt", func() bool { return strings.Contains(sp.stderr.String(), "attempt=1") })
+	mailtest.Wait(t, "a first attempt", func() bool { return strings.Contains(sp.stderr.String(), "attempt=1") })
 	if code := sp.stop(); code != 0 {
 		t.Fatalf("serve exit %d: %s", code, sp.stderr)
 	}
@@ -302,7 +303,7 @@ func TestServe_NoSecretInAnyLogLine(t *testing.T) {
 					env["HELPDESK_DATABASE_URL_FILE"] = path
 				}
 				sp := startServe(t, env)
-				waitFor(t, "two attempts logged", func() bool {
+				mailtest.Wait(t, "two attempts logged", func() bool {
 					out := sp.stderr.String()
 					return strings.Contains(out, "attempt=2") || strings.Contains(out, `"attempt":2`)
 				})
@@ -325,7 +326,7 @@ func TestServe_KeepsRunningWhileTheIMAPServerIsDownAtStart(t *testing.T) {
 	httpAddr := freeAddr(t)
 	d := newDaemon(t, m, map[string]string{"HELPDESK_IMAP_ADDR": imapAddr, "HELPDESK_HTTP_ADDR": httpAddr})
 
-	waitFor(t, "/readyz naming the mailbox", func() bool {
+	mailtest.Wait(t, "/readyz naming the mailbox", func() bool {
 		_, rep := readyz(t, httpAddr)
 		return strings.Contains(rep.Checks["mailbox support/INBOX"], "dial")
 	})
@@ -345,8 +346,8 @@ func TestServe_KeepsRunningWhileTheIMAPServerIsDownAtStart(t *testing.T) {
 	if err := up.Deliver("support@example.com", customerMail("jane@acme.example", "Late", "late-1@acme.example", "", "Hello?")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the mail ingested once the IMAP server is up", func() bool { return d.count(`SELECT count(*) FROM cases`) == 1 })
-	waitFor(t, "/readyz 200", func() bool { code, _ := readyz(t, httpAddr); return code == 200 })
+	mailtest.Wait(t, "the mail ingested once the IMAP server is up", func() bool { return d.count(`SELECT count(*) FROM cases`) == 1 })
+	mailtest.Wait(t, "/readyz 200", func() bool { code, _ := readyz(t, httpAddr); return code == 200 })
 }
 
 func TestServe_ReadyzNamesWhatIsNotReady(t *testing.T) {
@@ -363,7 +364,7 @@ func TestServe_ReadyzNamesWhatIsNotReady(t *testing.T) {
 			m := startMail(t)
 			httpAddr := freeAddr(t)
 			newDaemon(t, m, map[string]string{"HELPDESK_HTTP_ADDR": httpAddr, "HELPDESK_IMAP_PASSWORD": tc.password})
-			waitFor(t, "the mailbox checked", func() bool {
+			mailtest.Wait(t, "the mailbox checked", func() bool {
 				_, rep := readyz(t, httpAddr)
 				return rep.Checks["mailbox support/INBOX"] != "" && rep.Checks["mailbox support/INBOX"] != "not connected yet"
 			})

@@ -17,7 +17,6 @@ package compose
 
 import (
 	"bytes"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"mime"
@@ -66,12 +65,6 @@ type Message struct {
 	Headers     [][2]string
 	Text, HTML  string // at least one
 	Attachments []Attachment
-}
-
-// NewMessageID returns a random Message-ID (without <>) in domain, of the
-// form "hd.<26 base32 characters>@domain".
-func NewMessageID(domain string) string {
-	return "hd." + strings.ToLower(rand.Text()) + "@" + domain
 }
 
 const (

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/helpdesk/helpdesk/mail/mailtest"
 )
 
 // batchHandler is the fake Handler with DeliverBatch: each message of a
@@ -100,7 +101,7 @@ func TestBatch_DeliversInUIDOrderInBatchesOfDeliveryBatch(t *testing.T) {
 	cfg.ProcessedMailbox = "Processed"
 	start(t, newTestPoller(t, cfg, h))
 
-	eventually(t, "10 delivered and moved", func() bool {
+	mailtest.Wait(t, "10 delivered and moved", func() bool {
 		return len(h.deliveredUIDs()) >= 10 && srv.count("Processed") == 10
 	})
 	batches, singles := h.calls()
@@ -131,7 +132,7 @@ func TestBatch_DeliveryBatchOfOneDeliversMessageByMessage(t *testing.T) {
 	h := newBatchHandler()
 	start(t, newTestPoller(t, batchConfig(srv, &logRecorder{}, 1), h))
 
-	eventually(t, "3 delivered", func() bool { return len(h.deliveredUIDs()) >= 3 })
+	mailtest.Wait(t, "3 delivered", func() bool { return len(h.deliveredUIDs()) >= 3 })
 	if batches, singles := h.calls(); len(batches) != 0 || singles != 3 {
 		t.Errorf("batches %v and %d single deliveries, want none and 3", batches, singles)
 	}
@@ -158,7 +159,7 @@ func TestBatch_PermanentFailureMidBatchSetsOnlyThatMessageAside(t *testing.T) {
 	cfg.ProcessedMailbox, cfg.FailedMailbox = "Processed", "Failed"
 	start(t, newTestPoller(t, cfg, h))
 
-	eventually(t, "all settled and moved", func() bool {
+	mailtest.Wait(t, "all settled and moved", func() bool {
 		return srv.count("Processed") == 4 && srv.count("Failed") == 1
 	})
 	if got := h.deliveredUIDs(); !slices.Equal(got, []uint32{1, 2, 4, 5}) {
@@ -202,7 +203,7 @@ func TestBatch_TemporaryFailureMidBatchRedeliversFromThatMessage(t *testing.T) {
 	cfg.ProcessedMailbox = "Processed"
 	start(t, newTestPoller(t, cfg, h))
 
-	eventually(t, "all delivered and moved", func() bool {
+	mailtest.Wait(t, "all delivered and moved", func() bool {
 		return len(h.deliveredUIDs()) >= 6 && srv.count("Processed") == 6
 	})
 	if got := h.deliveredUIDs(); !slices.Equal(got, uidRange(1, 6)) {
@@ -243,7 +244,7 @@ func TestBatch_ByteBoundSendsALargeMessageAlone(t *testing.T) {
 	cfg.DeliveryBatchBytes = 1000 // three small messages fit; the large one (3.6 KB) does not
 	start(t, newTestPoller(t, cfg, h))
 
-	eventually(t, "5 delivered", func() bool { return len(h.deliveredUIDs()) >= 5 })
+	mailtest.Wait(t, "5 delivered", func() bool { return len(h.deliveredUIDs()) >= 5 })
 	batches, _ := h.calls()
 	want := [][]uint32{{1, 2}, {3}, {4, 5}}
 	if !slices.EqualFunc(batches, want, slices.Equal) {
@@ -268,7 +269,7 @@ func TestBatch_OversizedMessagesAreBatchedWithTheirHeaderOnly(t *testing.T) {
 	cfg.MaxMessageBytes = 4096
 	start(t, newTestPoller(t, cfg, h))
 
-	eventually(t, "4 delivered", func() bool { return len(h.deliveredUIDs()) >= 4 })
+	mailtest.Wait(t, "4 delivered", func() bool { return len(h.deliveredUIDs()) >= 4 })
 	batches, _ := h.calls()
 	if want := [][]uint32{{1}, {2, 3}, {4}}; !slices.EqualFunc(batches, want, slices.Equal) {
 		t.Errorf("batches %v, want %v: one FETCH gets whole messages or headers", batches, want)
@@ -302,7 +303,7 @@ func TestBatch_ConnectionDropWhileReadingABatchLosesNothing(t *testing.T) {
 	cfg.ProcessedMailbox = "Processed"
 	start(t, newTestPoller(t, cfg, h))
 
-	eventually(t, "8 delivered and moved", func() bool {
+	mailtest.Wait(t, "8 delivered and moved", func() bool {
 		return len(h.deliveredUIDs()) >= 8 && srv.count("Processed") == 8
 	})
 	if !cut.done.Load() {

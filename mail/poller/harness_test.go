@@ -674,18 +674,6 @@ func start(t testing.TB, p *Poller) (stop func()) {
 	return stop
 }
 
-// eventually fails the test if cond does not hold within a generous time.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func testMessage(n int, extra string) []byte {
 	return []byte(fmt.Sprintf("From: Customer %d <c%d@customer.example>\r\n"+
 		"To: support@example.com\r\n"+

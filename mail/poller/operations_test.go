@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/helpdesk/helpdesk/mail/mailtest"
 )
 
 // tap is a TCP proxy in front of the test server that records what the
@@ -156,7 +158,7 @@ func TestPoller_ErrorKinds(t *testing.T) {
 			cfg.OnError = func(k string) { mu.Lock(); kinds = append(kinds, k); mu.Unlock() }
 			p := newTestPoller(t, cfg, newFakeHandler())
 			start(t, p)
-			eventually(t, "a failure", func() bool { return p.Status().ErrorKind != "" })
+			mailtest.Wait(t, "a failure", func() bool { return p.Status().ErrorKind != "" })
 			if k := p.Status().ErrorKind; k != tc.want {
 				t.Fatalf("kind %q (%s), want %q", k, p.Status().LastError, tc.want)
 			}

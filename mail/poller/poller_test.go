@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/helpdesk/helpdesk/mail/mailtest"
 	"github.com/helpdesk/helpdesk/mail/xoauth2"
 )
 
@@ -28,10 +29,10 @@ func TestPoller_NewMailIsDeliveredOnceInUIDOrderByteForByte(t *testing.T) {
 	logs := &logRecorder{}
 	start(t, newTestPoller(t, testConfig(srv, logs), h))
 
-	eventually(t, "3 deliveries", func() bool { return len(h.deliveredUIDs()) >= 3 })
+	mailtest.Wait(t, "3 deliveries", func() bool { return len(h.deliveredUIDs()) >= 3 })
 	// Give a wrongly repeated delivery the chance to happen.
 	srv.appendMsg("INBOX", testMessage(4, ""))
-	eventually(t, "4th delivery", func() bool { return len(h.deliveredUIDs()) >= 4 })
+	mailtest.Wait(t, "4th delivery", func() bool { return len(h.deliveredUIDs()) >= 4 })
 
 	ds := h.deliveries()
 	if got := h.deliveredUIDs(); !slices.Equal(got, []uint32{1, 2, 3, 4}) {
@@ -72,15 +73,15 @@ func TestPoller_RestartDoesNotRedeliverCommittedUIDs(t *testing.T) {
 	cfg := testConfig(srv, logs) // no Processed folder: messages stay in INBOX
 
 	stop := start(t, newTestPoller(t, cfg, h))
-	eventually(t, "2 deliveries", func() bool { return len(h.deliveredUIDs()) >= 2 })
+	mailtest.Wait(t, "2 deliveries", func() bool { return len(h.deliveredUIDs()) >= 2 })
 	stop()
 
 	// Restarted with the same stored cursor: "3:*" answers with UID 2
 	// while nothing is new; it must not be delivered again.
 	stop = start(t, newTestPoller(t, cfg, h))
-	eventually(t, "second poller connected", func() bool { return len(logs.find("mailbox connected")) == 2 })
+	mailtest.Wait(t, "second poller connected", func() bool { return len(logs.find("mailbox connected")) == 2 })
 	srv.appendMsg("INBOX", testMessage(3, ""))
-	eventually(t, "3rd delivery", func() bool { return len(h.deliveredUIDs()) >= 3 })
+	mailtest.Wait(t, "3rd delivery", func() bool { return len(h.deliveredUIDs()) >= 3 })
 	stop()
 
 	if got := h.deliveredUIDs(); !slices.Equal(got, []uint32{1, 2, 3}) {
@@ -100,7 +101,7 @@ func TestPoller_UIDValidityChangeResetsCursorAndRedelivers(t *testing.T) {
 	cfg := testConfig(srv, logs)
 
 	stop := start(t, newTestPoller(t, cfg, h))
-	eventually(t, "2 deliveries", func() bool { return len(h.deliveredUIDs()) >= 2 })
+	mailtest.Wait(t, "2 deliveries", func() bool { return len(h.deliveredUIDs()) >= 2 })
 	stop()
 	old := h.cursor()
 
@@ -117,7 +118,7 @@ func TestPoller_UIDValidityChangeResetsCursorAndRedelivers(t *testing.T) {
 	}
 
 	start(t, newTestPoller(t, cfg, h))
-	eventually(t, "rescan", func() bool { return len(h.deliveredUIDs()) >= 5 })
+	mailtest.Wait(t, "rescan", func() bool { return len(h.deliveredUIDs()) >= 5 })
 
 	h.mu.Lock()
 	resets := slices.Clone(h.resets)
@@ -156,7 +157,7 @@ func TestPoller_PoisonMessageGoesToFailedAndNextIsDelivered(t *testing.T) {
 	cfg.ProcessedMailbox, cfg.FailedMailbox = "Processed", "Failed"
 	start(t, newTestPoller(t, cfg, h))
 
-	eventually(t, "all settled and moved", func() bool {
+	mailtest.Wait(t, "all settled and moved", func() bool {
 		return srv.count("Processed") == 2 && srv.count("Failed") == 1
 	})
 	if set := logs.find("message cannot be handled; setting it aside"); len(set) != 1 || set[0].level != slog.LevelError || set[0].attrs["uid"] != "2" {
@@ -210,7 +211,7 @@ func TestPoller_MessageExpungedBeforeItsFetchIsSkippedNotStuck(t *testing.T) {
 	cfg.BatchSize = 1 // UID 2 gets a FETCH of its own, after the expunge
 	start(t, newTestPoller(t, cfg, h))
 
-	eventually(t, "UID 3 delivered", func() bool { return len(h.deliveredUIDs()) == 2 })
+	mailtest.Wait(t, "UID 3 delivered", func() bool { return len(h.deliveredUIDs()) == 2 })
 	if got := h.deliveredUIDs(); !slices.Equal(got, []uint32{1, 3}) {
 		t.Errorf("delivered %v, want [1 3]", got)
 	}
@@ -240,13 +241,13 @@ func TestPoller_TemporaryFailureStopsBatchUntilHandlerRecovers(t *testing.T) {
 	cfg := testConfig(srv, logs)
 	cfg.ProcessedMailbox = "Processed"
 	start(t, newTestPoller(t, cfg, h))
-	eventually(t, "first delivery", func() bool { return len(h.deliveredUIDs()) == 1 })
+	mailtest.Wait(t, "first delivery", func() bool { return len(h.deliveredUIDs()) == 1 })
 
 	dbDown.Store(true)
 	srv.appendMsg("INBOX", testMessage(2, ""))
 	srv.appendMsg("INBOX", testMessage(3, ""))
 
-	eventually(t, "several retries of UID 2", func() bool { return h.attemptsOf(2) >= 3 })
+	mailtest.Wait(t, "several retries of UID 2", func() bool { return h.attemptsOf(2) >= 3 })
 	if got := h.deliveredUIDs(); !slices.Equal(got, []uint32{1}) {
 		t.Fatalf("while failing: delivered %v, want [1]", got)
 	}
@@ -258,8 +259,8 @@ func TestPoller_TemporaryFailureStopsBatchUntilHandlerRecovers(t *testing.T) {
 	}
 
 	dbDown.Store(false)
-	eventually(t, "recovery", func() bool { return len(h.deliveredUIDs()) >= 3 })
-	eventually(t, "moves", func() bool { return srv.count("Processed") == 3 })
+	mailtest.Wait(t, "recovery", func() bool { return len(h.deliveredUIDs()) >= 3 })
+	mailtest.Wait(t, "moves", func() bool { return srv.count("Processed") == 3 })
 	if got := h.deliveredUIDs(); !slices.Equal(got, []uint32{1, 2, 3}) {
 		t.Errorf("delivered %v, want [1 2 3]", got)
 	}
@@ -277,7 +278,7 @@ func TestPoller_TemporaryFailureStopsBatchUntilHandlerRecovers(t *testing.T) {
 	// loaded machine a connection may also have dropped meanwhile, and then
 	// it is told as a reconnection.
 	recovered := func() int { return len(logs.find("delivery recovered")) + len(logs.find("mailbox reconnected")) }
-	eventually(t, "recovery logged", func() bool { return recovered() >= 1 })
+	mailtest.Wait(t, "recovery logged", func() bool { return recovered() >= 1 })
 	if n := recovered(); n != 1 {
 		t.Errorf("recovery logged %d times, want once", n)
 	}
@@ -310,7 +311,7 @@ func TestPoller_KillBetweenCommitAndMoveDoesNotRedeliver(t *testing.T) {
 
 	h.afterCommit = nil
 	start(t, newTestPoller(t, cfg, h))
-	eventually(t, "UID 2 and both moved", func() bool {
+	mailtest.Wait(t, "UID 2 and both moved", func() bool {
 		return len(h.deliveredUIDs()) >= 2 && srv.count("Processed") == 2
 	})
 	if got := h.deliveredUIDs(); !slices.Equal(got, []uint32{1, 2}) {
@@ -343,10 +344,10 @@ func TestPoller_MovesCommittedMessagesWithoutPlainExpunge(t *testing.T) {
 			cfg.ProcessedMailbox = "Processed"
 			start(t, newTestPoller(t, cfg, h))
 
-			eventually(t, "copies in Processed", func() bool { return srv.count("Processed") == 2 })
-			eventually(t, "INBOX settled", func() bool { return srv.count("INBOX") == tt.wantInbox })
+			mailtest.Wait(t, "copies in Processed", func() bool { return srv.count("Processed") == 2 })
+			mailtest.Wait(t, "INBOX settled", func() bool { return srv.count("INBOX") == tt.wantInbox })
 			srv.appendMsg("INBOX", testMessage(3, ""))
-			eventually(t, "third copy", func() bool { return srv.count("Processed") == 3 })
+			mailtest.Wait(t, "third copy", func() bool { return srv.count("Processed") == 3 })
 			if got := h.deliveredUIDs(); !slices.Equal(got, []uint32{1, 2, 3}) {
 				t.Errorf("delivered %v", got)
 			}
@@ -375,8 +376,8 @@ func TestPoller_UIDExpungeLeavesOthersDeletedMessages(t *testing.T) {
 	cfg.ProcessedMailbox = "Processed"
 	start(t, newTestPoller(t, cfg, h))
 
-	eventually(t, "UID 1 moved", func() bool { return srv.count("Processed") == 1 })
-	eventually(t, "UID 2 retried after the move", func() bool { return h.attemptsOf(2) >= 3 })
+	mailtest.Wait(t, "UID 1 moved", func() bool { return srv.count("Processed") == 1 })
+	mailtest.Wait(t, "UID 2 retried after the move", func() bool { return h.attemptsOf(2) >= 3 })
 	if got := srv.messageIDs("INBOX"); !slices.Equal(got, []string{"m2@customer.example"}) {
 		t.Errorf("INBOX holds %v, want the \\Deleted UID 2 untouched", got)
 	}
@@ -399,7 +400,7 @@ func TestPoller_IdlePicksUpNewMailWithoutWaitingForThePollInterval(t *testing.T)
 	}
 	srv.appendMsg("INBOX", testMessage(1, ""))
 	// With a one-hour poll interval only IDLE can bring it in.
-	eventually(t, "delivery through IDLE", func() bool { return len(h.deliveredUIDs()) == 1 })
+	mailtest.Wait(t, "delivery through IDLE", func() bool { return len(h.deliveredUIDs()) == 1 })
 	select {
 	case <-idling: // and it goes back to idling
 	case <-time.After(15 * time.Second):
@@ -420,9 +421,9 @@ func TestPoller_PollsAtTheIntervalWhenServerLacksIdle(t *testing.T) {
 	p.onIdle = func() { idled.Store(true) }
 	start(t, p)
 
-	eventually(t, "connected", func() bool { return len(logs.find("mailbox connected")) == 1 })
+	mailtest.Wait(t, "connected", func() bool { return len(logs.find("mailbox connected")) == 1 })
 	srv.appendMsg("INBOX", testMessage(1, ""))
-	eventually(t, "delivery by polling", func() bool { return len(h.deliveredUIDs()) == 1 })
+	mailtest.Wait(t, "delivery by polling", func() bool { return len(h.deliveredUIDs()) == 1 })
 	if idled.Load() {
 		t.Error("sent IDLE to a server that does not offer it")
 	}
@@ -437,14 +438,14 @@ func TestPoller_RedialsWithBackoffAfterServerGoesAway(t *testing.T) {
 	h := newFakeHandler()
 	logs := &logRecorder{}
 	start(t, newTestPoller(t, testConfig(srv, logs), h))
-	eventually(t, "first delivery", func() bool { return len(h.deliveredUIDs()) == 1 })
+	mailtest.Wait(t, "first delivery", func() bool { return len(h.deliveredUIDs()) == 1 })
 
 	srv.stop() // closes the idling connection and refuses new ones
-	eventually(t, "several failed redials", func() bool { return len(logs.find("still failing")) >= 3 })
+	mailtest.Wait(t, "several failed redials", func() bool { return len(logs.find("still failing")) >= 3 })
 	srv.appendMsg("INBOX", testMessage(2, ""))
 	srv.start()
 
-	eventually(t, "delivery after reconnecting", func() bool { return len(h.deliveredUIDs()) == 2 })
+	mailtest.Wait(t, "delivery after reconnecting", func() bool { return len(h.deliveredUIDs()) == 2 })
 	if n := len(logs.find("mailbox connection lost")); n != 1 {
 		t.Errorf("connection loss logged %d times, want once", n)
 	}
@@ -468,17 +469,17 @@ func TestPoller_DetectsAServerThatStopsAnswering(t *testing.T) {
 	cfg.IOTimeout = 300 * time.Millisecond
 	cfg.PollInterval = 200 * time.Millisecond // IDLE is ended and must be answered
 	start(t, newTestPoller(t, cfg, h))
-	eventually(t, "first delivery", func() bool { return len(h.deliveredUIDs()) == 1 })
+	mailtest.Wait(t, "first delivery", func() bool { return len(h.deliveredUIDs()) == 1 })
 
 	// The network path dies silently: no FIN, no RST, just nothing.
 	// (On a loaded machine the 300 ms watchdog may have fired before: count
 	// from here.)
 	before := len(logs.find("mailbox connection lost"))
 	hole.frozen.Store(true)
-	eventually(t, "dead connection detected", func() bool { return len(logs.find("mailbox connection lost")) > before })
+	mailtest.Wait(t, "dead connection detected", func() bool { return len(logs.find("mailbox connection lost")) > before })
 	hole.frozen.Store(false)
 	srv.appendMsg("INBOX", testMessage(2, ""))
-	eventually(t, "delivery on a new connection", func() bool { return len(h.deliveredUIDs()) == 2 })
+	mailtest.Wait(t, "delivery on a new connection", func() bool { return len(h.deliveredUIDs()) == 2 })
 	if rec := logs.find("mailbox connection lost"); !strings.Contains(rec[before].attrs["err"], errTimeout.Error()) {
 		t.Errorf("connection lost because %q, want the watchdog's timeout", rec[before].attrs["err"])
 	}
@@ -496,7 +497,7 @@ func TestPoller_ConnectionDropMidBodyNeverDeliversATruncatedMessage(t *testing.T
 	cfg.Addr = cut.addr()
 	start(t, newTestPoller(t, cfg, h))
 
-	eventually(t, "delivery on the second connection", func() bool { return len(h.deliveredUIDs()) >= 1 })
+	mailtest.Wait(t, "delivery on the second connection", func() bool { return len(h.deliveredUIDs()) >= 1 })
 	if !cut.done.Load() {
 		t.Fatal("the connection was never cut")
 	}
@@ -517,7 +518,7 @@ func TestPoller_OversizedMailIsDeliveredWithHeaderOnly(t *testing.T) {
 	cfg.MaxMessageBytes = 4096
 	start(t, newTestPoller(t, cfg, h))
 
-	eventually(t, "3 deliveries", func() bool { return len(h.deliveredUIDs()) == 3 })
+	mailtest.Wait(t, "3 deliveries", func() bool { return len(h.deliveredUIDs()) == 3 })
 	ds := h.deliveries()
 	header := big[:bytes.Index(big, []byte("\r\n\r\n"))+4]
 	if d := ds[1]; !d.oversized || d.size != int64(len(big)) || !bytes.Equal(d.body, header) {
@@ -558,10 +559,10 @@ func TestPoller_ConnectsWithEachTransportAndMechanism(t *testing.T) {
 			}
 			start(t, newTestPoller(t, cfg, h))
 			if tt.wantErr == "" {
-				eventually(t, "delivery", func() bool { return len(h.deliveredUIDs()) == 1 })
+				mailtest.Wait(t, "delivery", func() bool { return len(h.deliveredUIDs()) == 1 })
 				return
 			}
-			eventually(t, "failure logged", func() bool { return len(logs.find("mailbox unreachable")) == 1 })
+			mailtest.Wait(t, "failure logged", func() bool { return len(logs.find("mailbox unreachable")) == 1 })
 			if got := logs.find("mailbox unreachable")[0].attrs["err"]; !strings.Contains(got, tt.wantErr) {
 				t.Errorf("logged error %q, want it to mention %q", got, tt.wantErr)
 			}
@@ -580,7 +581,7 @@ func TestPoller_RefusesPlaintextStartTLSDowngrade(t *testing.T) {
 	cfg := testConfig(srv, logs)
 	cfg.TLS = "starttls"
 	start(t, newTestPoller(t, cfg, h))
-	eventually(t, "failure logged", func() bool { return len(logs.find("mailbox unreachable")) == 1 })
+	mailtest.Wait(t, "failure logged", func() bool { return len(logs.find("mailbox unreachable")) == 1 })
 	if n := len(h.deliveredUIDs()); n != 0 {
 		t.Errorf("delivered %d messages over an unencrypted connection", n)
 	}

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/helpdesk/helpdesk/mail/mailtest"
 )
 
 func TestStatus_ServerDownAtStartIsRetriedUntilItComesUp(t *testing.T) {
@@ -20,7 +22,7 @@ func TestStatus_ServerDownAtStartIsRetriedUntilItComesUp(t *testing.T) {
 	}
 	start(t, p)
 
-	eventually(t, "several failed dials", func() bool { return len(logs.find("still failing")) >= 3 })
+	mailtest.Wait(t, "several failed dials", func() bool { return len(logs.find("still failing")) >= 3 })
 	st := p.Status()
 	if st.Connected || !strings.Contains(st.LastError, "dial") || st.Since.IsZero() || !st.LastSuccess.IsZero() {
 		t.Fatalf("status while the server is down = %+v", st)
@@ -30,8 +32,8 @@ func TestStatus_ServerDownAtStartIsRetriedUntilItComesUp(t *testing.T) {
 	}
 
 	srv.start()
-	eventually(t, "delivery once the server is up", func() bool { return len(h.deliveredUIDs()) == 1 })
-	eventually(t, "connected status", func() bool { return p.Status().Connected })
+	mailtest.Wait(t, "delivery once the server is up", func() bool { return len(h.deliveredUIDs()) == 1 })
+	mailtest.Wait(t, "connected status", func() bool { return p.Status().Connected })
 	st = p.Status()
 	if !st.Idle || st.LastError != "" || st.LastSuccess.IsZero() || st.Since.IsZero() {
 		t.Fatalf("status once up = %+v", st)
@@ -47,7 +49,7 @@ func TestStatus_WrongPasswordIsTheReason(t *testing.T) {
 	cfg.Password = "not the password"
 	p := newTestPoller(t, cfg, newFakeHandler())
 	start(t, p)
-	eventually(t, "a failed login", func() bool { return strings.Contains(p.Status().LastError, "authenticating as "+testUser) })
+	mailtest.Wait(t, "a failed login", func() bool { return strings.Contains(p.Status().LastError, "authenticating as "+testUser) })
 	if err := p.Check(time.Now()); err == nil || !strings.Contains(err.Error(), "authenticating as") {
 		t.Fatalf("Check = %v", err)
 	}
@@ -61,15 +63,15 @@ func TestStatus_ConnectionLostIsNotConnected(t *testing.T) {
 	cfg.PollInterval = 50 * time.Millisecond
 	p := newTestPoller(t, cfg, newFakeHandler())
 	start(t, p)
-	eventually(t, "connected", func() bool { return p.Status().Connected })
+	mailtest.Wait(t, "connected", func() bool { return p.Status().Connected })
 	first := p.Status().LastSuccess
-	eventually(t, "a later round", func() bool { return p.Status().LastSuccess.After(first) })
+	mailtest.Wait(t, "a later round", func() bool { return p.Status().LastSuccess.After(first) })
 	if st := p.Status(); st.Idle {
 		t.Fatalf("Idle on a server without IDLE: %+v", st)
 	}
 
 	srv.stop()
-	eventually(t, "the loss noticed", func() bool { return !p.Status().Connected })
+	mailtest.Wait(t, "the loss noticed", func() bool { return !p.Status().Connected })
 	st := p.Status()
 	if st.LastError == "" || st.Since.Before(first) || st.LastSuccess.IsZero() {
 		t.Fatalf("status after the loss = %+v", st)
