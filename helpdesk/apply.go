@@ -34,10 +34,10 @@ func applyPlan(ctx context.Context, q Queryer, pl *plan, preps []*prepared, mail
 		func() error { return insertCases(ctx, q, pl.cases, cfg.Policy) },
 		func() error { return insertRaw(ctx, q, preps, cfg) },
 		func() error { return insertBlobs(ctx, q, preps) },
-		func() error { return insertMessages(ctx, q, preps) },
+		func() error { return insertMessages(ctx, q, preps, pl.fix) },
 		func() error { return insertComments(ctx, q, pl.comments) },
 		func() error { return updateCases(ctx, q, pl, cfg.Policy) },
-		func() error { return insertEvents(ctx, q, pl.events) },
+		func() error { return insertEvents(ctx, q, pl.events, pl.fix) },
 		func() error { return insertParticipants(ctx, q, pl.participants) },
 		func() error { return applySuppressions(ctx, q, pl.suppressions) },
 		func() error { return enqueue(ctx, q, n, mails) },
@@ -241,7 +241,7 @@ func insertBlobs(ctx context.Context, q Queryer, preps []*prepared) error {
 	return chunks.exec(ctx, q, "attachments", `INSERT INTO blob_chunks (blob_id, seq, data)`, "")
 }
 
-func insertMessages(ctx context.Context, q Queryer, preps []*prepared) error {
+func insertMessages(ctx context.Context, q Queryer, preps []*prepared, fix *strings.Replacer) error {
 	r := rows{cols: 25}
 	for _, p := range preps {
 		if p.dup {
@@ -255,8 +255,12 @@ func insertMessages(ctx context.Context, q Queryer, preps []*prepared) error {
 		reason := o.reason
 		if o.followUpOf != nil {
 			reason += fmt.Sprintf("; case #%d is closed: follow-up case #%d", o.followUpOf.ID, o.c.ID)
-			p.out.reason = reason
 		}
+		if fix != nil {
+			reason, p.out.access, p.out.tokenCheck = fix.Replace(reason), fix.Replace(o.access), fix.Replace(o.tokenCheck)
+			o = p.out
+		}
+		p.out.reason = reason
 		var caseID *int64
 		if o.c != nil {
 			caseID = &o.c.ID
@@ -297,7 +301,7 @@ func insertComments(ctx context.Context, q Queryer, comments []*plannedComment) 
 		content_id, inline, created_at)`, "")
 }
 
-func insertEvents(ctx context.Context, q Queryer, events []*plannedEvent) error {
+func insertEvents(ctx context.Context, q Queryer, events []*plannedEvent, fix *strings.Replacer) error {
 	r := rows{cols: 8}
 	for _, e := range events {
 		var actor, msg *int64
@@ -311,7 +315,11 @@ func insertEvents(ctx context.Context, q Queryer, events []*plannedEvent) error 
 		if e.toCase != nil {
 			to = caseLabel(e.toCase.ID)
 		}
-		r.add(e.c.ID, actor, e.e.Kind, e.e.From, to, e.e.Reason, msg, e.e.Now)
+		from, reason := e.e.From, e.e.Reason
+		if fix != nil {
+			from, to, reason = fix.Replace(from), fix.Replace(to), fix.Replace(reason)
+		}
+		r.add(e.c.ID, actor, e.e.Kind, from, to, reason, msg, e.e.Now)
 	}
 	return r.exec(ctx, q, "case events", `INSERT INTO case_events (case_id, actor_id, kind, from_value, to_value, reason, message_id, created_at)`, "")
 }

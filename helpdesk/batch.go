@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,6 +73,7 @@ type plan struct {
 	participants []plannedParticipant
 	suppressions []plannedSuppression
 	notices      []*notice
+	fix          *strings.Replacer // provisional case numbers → real ones
 }
 
 type plannedComment struct {
@@ -137,7 +139,7 @@ func (g *Ingester) runBatch(ctx context.Context, tx Queryer, batch []Inbound) ([
 	if err := reserveIDs(ctx, tx, pl, preps, w, g.cfg.Notifier); err != nil {
 		return nil, err
 	}
-	mails, err := renderNotices(ctx, tx, g.cfg.Notifier, pl.notices)
+	mails, err := renderNotices(ctx, tx, g.cfg.Notifier, pl.notices, pl.fix)
 	if err != nil {
 		return nil, err
 	}
@@ -389,10 +391,15 @@ func reserveIDs(ctx context.Context, q Queryer, pl *plan, preps []*prepared, w *
 		len(pl.cases), len(pl.users), len(pl.comments), len(msgs), len(raws), len(blobs), outbox); err != nil {
 		return fmt.Errorf("reserve ids: %w", mapErr(err))
 	}
+	var pairs []string
 	for i, c := range pl.cases {
+		pairs = append(pairs, strconv.FormatInt(c.ID, 10), strconv.FormatInt(ids.Cases[i], 10))
 		c.ID = ids.Cases[i]
 		c.state.ID = c.ID
 	}
+	// Texts decided before the numbers were known ("not allowed on case
+	// #N") get the real ones.
+	pl.fix = strings.NewReplacer(pairs...)
 	for i, u := range pl.users {
 		u.ID = ids.Users[i]
 	}
@@ -445,6 +452,9 @@ func toStore(preps []*prepared, w *world) (msgs []*prepared, raws, blobs []*stor
 			raws = append(raws, &p.raw)
 		}
 		for _, a := range p.msg.Attachments {
+			if !p.out.linked {
+				break // its attachments are not kept
+			}
 			if b := p.blobs[a]; b != nil && b.id == 0 {
 				switch id := w.blobs[string(b.sum)]; {
 				case id > 0:

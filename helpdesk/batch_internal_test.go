@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,4 +101,137 @@ func TestRunBatch_StatementsDoNotGrowWithTheBatch(t *testing.T) {
 		t.Errorf("%d statements for 64 replies, want well under 1 per mail", largeReplies)
 	}
 	t.Logf("statements per batch: %d (4 new cases), %d (64 new cases), %d (64 replies)", small, large, largeReplies)
+}
+
+// batchEnv runs batches through runBatch itself: no fallback hides a batch
+// that fails as a whole.
+type batchEnv struct {
+	t   *testing.T
+	s   *Store
+	g   *Ingester
+	uid uint32
+}
+
+func newBatchEnv(t *testing.T, opts ...func(*IngestConfig)) *batchEnv {
+	t.Helper()
+	s, err := NewStore(pgtest.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := decideConfig(t)
+	cfg.Now = func() time.Time { return decideNow }
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, o := range opts {
+		o(cfg)
+	}
+	g, err := NewIngester(s, *cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &batchEnv{t: t, s: s, g: g}
+}
+
+func (e *batchEnv) run(raws ...string) []Result {
+	e.t.Helper()
+	var batch []Inbound
+	for _, raw := range raws {
+		e.uid++
+		batch = append(batch, Inbound{Mailbox: "INBOX", UIDValidity: 1, UID: e.uid, Body: strings.NewReader(strings.ReplaceAll(raw, "\n", "\r\n"))})
+	}
+	var res []Result
+	err := e.s.WithTx(context.Background(), func(tx *sqlx.Tx) error {
+		var err error
+		res, err = e.g.runBatch(context.Background(), tx, batch)
+		return err
+	})
+	if err != nil {
+		e.t.Fatalf("the batch failed as a whole: %v", err)
+	}
+	return res
+}
+
+func plainMail(from, subject, id, inReplyTo, body string, extra ...string) string {
+	h := "From: " + from + "\nTo: support@example.com\nSubject: " + subject + "\nMessage-ID: <" + id + ">\n"
+	if inReplyTo != "" {
+		h += "In-Reply-To: <" + inReplyTo + ">\n"
+	}
+	return h + strings.Join(append(extra, ""), "\n") + "\n" + body + "\n"
+}
+
+func TestRunBatch_TextsAndNoticesNameTheRealNumbersOfCasesOpenedInTheBatch(t *testing.T) {
+	e := newBatchEnv(t, func(c *IngestConfig) { c.SenderCaseLimit = 2 })
+	if _, err := CreateUser(context.Background(), e.s.db, NewUser{Email: "eve@evil.example", Role: RoleCustomer}); err != nil {
+		t.Fatal(err)
+	}
+	res := e.run(
+		plainMail("jane@new.example", "VPN", "j1@new.example", "", "Down."),
+		plainMail("eve@evil.example", "Re: VPN", "e1@evil.example", "j1@new.example", "Let me in."),
+		plainMail("bot@flood.example", "One", "f1@flood.example", "", "x"),
+		plainMail("bot@flood.example", "Two", "f2@flood.example", "", "x"),
+		plainMail("bot@flood.example", "Three", "f3@flood.example", "", "x"),
+	)
+	if res[1].Decision != DecisionHeld || res[1].CaseID != res[0].CaseID {
+		t.Fatalf("the stranger's reply: %+v, want held on case #%d", res[1], res[0].CaseID)
+	}
+	for _, text := range []string{res[1].Reason} {
+		if strings.Contains(text, "450359962737") || !strings.Contains(text, "#"+strconv.FormatInt(res[0].CaseID, 10)) {
+			t.Errorf("the held mail's reason names a provisional case number: %q", text)
+		}
+	}
+	var held, digest string
+	if err := e.s.db.Get(&held, `SELECT convert_from(data, 'UTF8') FROM outbox WHERE kind = 'held_for_review'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.db.Get(&digest, `SELECT convert_from(data, 'UTF8') FROM outbox WHERE kind = 'sender_throttled'`); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"held notice": held, "throttle digest": digest} {
+		if strings.Contains(text, "450359962737") {
+			t.Errorf("the %s names a provisional case number:\n%s", name, text)
+		}
+	}
+	if !strings.Contains(digest, "#"+strconv.FormatInt(res[2].CaseID, 10)) {
+		t.Errorf("the throttle digest does not name case #%d", res[2].CaseID)
+	}
+}
+
+func TestRunBatch_AnAttachmentSeenTwiceInTheBatchIsStoredOnceForTheMailThatKeepsIt(t *testing.T) {
+	e := newBatchEnv(t)
+	att := func(from, id string, extra ...string) string {
+		return "From: " + from + "\nTo: support@example.com\nSubject: Logo\nMessage-ID: <" + id + ">\n" + strings.Join(append(extra, ""), "\n") +
+			"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nSee the logo.\n" +
+			"--b\nContent-Type: image/png\nContent-Disposition: attachment; filename=logo.png\nContent-Transfer-Encoding: base64\n\naGVsbG8gbG9nbw==\n--b--\n"
+	}
+	res := e.run(att("ooo@acme.example", "a1@acme.example", "Auto-Submitted: auto-replied"), att("jane@new.example", "a2@new.example"))
+	if res[0].Decision != DecisionIgnored || res[1].Decision != DecisionNewCase {
+		t.Fatalf("decisions %q %q", res[0].Decision, res[1].Decision)
+	}
+	var n int
+	if err := e.s.db.Get(&n, `SELECT count(*) FROM attachments a JOIN blob_chunks c ON c.blob_id = a.blob_id`); err != nil || n != 1 {
+		t.Errorf("%d stored attachment chunks (%v), want the customer's one", n, err)
+	}
+}
+
+func TestRunBatch_AnAgentWritingFromAnotherAddressCanAssignThemselves(t *testing.T) {
+	e := newBatchEnv(t)
+	ctx := context.Background()
+	if _, err := CreateOrg(ctx, e.s.db, NewOrg{Name: "Example", Domains: []string{"example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	alice, err := CreateUser(ctx, e.s.db, NewUser{Email: "alice@example.com", Role: RoleAgent, Org: "Example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := AddUserAddress(ctx, e.s.db, alice.ID, "alice.alt@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	res := e.run(plainMail("jane@new.example", "VPN", "v1@new.example", "", "Down."))
+	res = e.run(plainMail("alice.alt@example.com", "Re: VPN", "v2@example.com", "v1@new.example", "#assign me\nLooking into it."))
+	var assignee *int64
+	if err := e.s.db.Get(&assignee, `SELECT assignee_id FROM cases WHERE id = $1`, res[0].CaseID); err != nil {
+		t.Fatal(err)
+	}
+	if assignee == nil || *assignee != alice.ID {
+		t.Errorf("assignee %v, want alice (%d): %s", assignee, alice.ID, res[0].Reason)
+	}
 }

@@ -192,7 +192,7 @@ func (d *decider) addComment(c *caseView, author *User, public bool) {
 	d.plan.comments = append(d.plan.comments, &plannedComment{c: c, author: author, msg: d.p, public: public, body: text, now: d.now})
 	d.p.out.linked = true
 	c.touched = true
-	c.LastActivityAt = d.now
+	c.LastActivityAt, c.UpdatedAt = d.now, d.now
 	if public {
 		c.prevAuthor, c.prevBody = displayName(author), text
 	}

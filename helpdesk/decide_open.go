@@ -233,7 +233,7 @@ func (d *decider) throttled() bool {
 	}
 	s := d.w.senderOf(from)
 	since := d.now.Add(-throttleWindow)
-	var cases []int64
+	var cases []*int64 // read when rendered: a case of this batch has its number only then
 	var held int
 	var oldest time.Time
 	for _, r := range s.recent {
@@ -248,7 +248,7 @@ func (d *decider) throttled() bool {
 			oldest = r.CreatedAt
 		}
 		if r.CaseID != nil {
-			cases = append(cases, *r.CaseID)
+			cases = append(cases, r.CaseID)
 		}
 	}
 	throttle, digest := senderThrottle(len(cases), held, limit)
@@ -271,8 +271,12 @@ func (d *decider) throttled() bool {
 	m := d.p.msg
 	d.notify(&notice{subject: m.Subject, to: Recipient{Email: to, Staff: true}, inReplyTo: m.MessageID,
 		data: func(b templates.Base) templates.Data {
+			ids := make([]int64, len(cases))
+			for i, id := range cases {
+				ids[i] = *id
+			}
 			return templates.SenderThrottledData{Base: b, Sender: templates.Person{Name: m.From.Name, Email: from},
-				Cases: cases, Limit: limit, Until: until, MessageSubject: m.Subject, MessageID: "<" + m.MessageID + ">"}
+				Cases: ids, Limit: limit, Until: until, MessageSubject: m.Subject, MessageID: "<" + m.MessageID + ">"}
 		}})
 	d.because("; agents told in one digest")
 	return true

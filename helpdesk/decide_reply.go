@@ -67,6 +67,10 @@ func (d *decider) followUp(old *caseView, sender *User, before lifecycle.Case, o
 	d.plan.events[len(d.plan.events)-1].toCase = c
 	d.event(c, sender, NewEvent{Kind: "follow_up", From: caseLabel(old.ID), Reason: out.Reason})
 	d.addComment(c, sender, true)
+	if from := d.p.msg.From.Canonical(); from != "" {
+		s := d.w.senderOf(from)
+		s.recent = append(s.recent, senderEvent{CaseID: &c.ID, Decision: DecisionFollowUp, CreatedAt: d.now})
+	}
 	d.record(c, DecisionFollowUp, dec.Rule, dec.Reason)
 	d.p.out.followUpOf = old // the reason names both numbers once they are known
 	fo := lifecycle.Outcome{Case: c.state, Notices: notices}

@@ -93,6 +93,7 @@ type Notice struct {
 	Reason      string // why this mail was sent, for X-Helpdesk-Reason
 	Attachments []compose.Attachment
 	Now         time.Time
+	fix         *strings.Replacer // case numbers a batch learnt after deciding
 }
 
 // Notify renders the notice and queues it. The Message-ID is chosen now and
@@ -125,6 +126,9 @@ func (n *Notifier) compose(nt Notice, inReplyTo string, refs []string, outboxID 
 	r, err := n.cfg.Templates.Render(locale, nt.Data)
 	if err != nil {
 		return OutMail{}, fmt.Errorf("render %s: %w", nt.Data.Kind(), err)
+	}
+	if nt.fix != nil {
+		r.Subject, r.Text, r.HTML = nt.fix.Replace(r.Subject), nt.fix.Replace(r.Text), nt.fix.Replace(r.HTML)
 	}
 	var recipientID int64
 	if nt.To.UserID != nil {

@@ -49,7 +49,7 @@ func carryOut(ctx context.Context, q Queryer, n *Notifier, id int64, before life
 	if err := reserveIDs(ctx, q, pl, nil, w, n); err != nil {
 		return err
 	}
-	mails, err := renderNotices(ctx, q, n, pl.notices)
+	mails, err := renderNotices(ctx, q, n, pl.notices, pl.fix)
 	if err != nil {
 		return err
 	}

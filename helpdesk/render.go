@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/helpdesk/helpdesk/mail/compose"
 )
@@ -11,7 +12,7 @@ import (
 // renderNotices renders the batch's notices in decision order, once their
 // cases and recipients have real ids; each is threaded under its case's
 // thread as it stood when the notice was decided.
-func renderNotices(ctx context.Context, q Queryer, n *Notifier, notices []*notice) ([]OutMail, error) {
+func renderNotices(ctx context.Context, q Queryer, n *Notifier, notices []*notice, fix *strings.Replacer) ([]OutMail, error) {
 	if n == nil || len(notices) == 0 {
 		return nil, nil
 	}
@@ -39,7 +40,7 @@ func renderNotices(ctx context.Context, q Queryer, n *Notifier, notices []*notic
 			return nil, err
 		}
 		m, err := n.compose(Notice{Data: data, To: nt.to, CaseID: caseID, FromName: nt.fromName, InReplyTo: inReplyTo,
-			AutoReplied: nt.autoReplied, Attachments: files, Now: nt.now}, inReplyTo, refs, nt.outboxID)
+			AutoReplied: nt.autoReplied, Attachments: files, Now: nt.now, fix: fix}, inReplyTo, refs, nt.outboxID)
 		if err != nil {
 			return nil, err
 		}

@@ -188,8 +188,8 @@ func gatherMessages(ctx context.Context, q Queryer, w *world, k gatherKeys, _ *I
 		UNION ALL
 		SELECT 'stored', message_id, NULL FROM messages WHERE message_id = ANY($2) AND direction = 'in'
 		UNION ALL
-		SELECT DISTINCT ON (thread_index_root) 'ti', thread_index_root, case_id FROM messages
-		WHERE thread_index_root = ANY($3) AND case_id IS NOT NULL`,
+		(SELECT DISTINCT ON (thread_index_root) 'ti', thread_index_root, case_id FROM messages
+		WHERE thread_index_root = ANY($3) AND case_id IS NOT NULL ORDER BY thread_index_root, created_at, id)`,
 		pq.Array(k.refs.list()), pq.Array(k.ids.list()), pq.Array(k.tiRoots.list()))
 	if err != nil {
 		return fmt.Errorf("gather messages: %w", mapErr(err))
@@ -242,6 +242,7 @@ func (w *world) addUser(r userRow) *User {
 	if r.Addr != "" {
 		w.users[strings.ToLower(r.Addr)] = u
 	}
+	w.users[strings.ToLower(u.LoginEmail)] = u // "#assign me" names the login email
 	if u.OrgID != nil && w.orgs[*u.OrgID] == nil {
 		w.orgs[*u.OrgID] = &orgView{ID: *u.OrgID, Name: deref(u.OrgName), Plan: r.OrgPlan}
 	}
@@ -537,7 +538,7 @@ func gatherBlobs(ctx context.Context, q Queryer, w *world, k gatherKeys, _ *Inge
 		ID  int64  `db:"id"`
 		Sum []byte `db:"sha256"`
 	}
-	if err := q.SelectContext(ctx, &rows, `SELECT id, sha256 FROM blobs WHERE sha256 = ANY($1)`, pq.ByteaArray(k.blobSums)); err != nil {
+	if err := q.SelectContext(ctx, &rows, `SELECT id, sha256 FROM blobs WHERE sha256 = ANY($1) FOR KEY SHARE`, pq.ByteaArray(k.blobSums)); err != nil {
 		return fmt.Errorf("gather attachments: %w", mapErr(err))
 	}
 	for _, r := range rows {
