@@ -54,35 +54,16 @@ func (d *decider) open(known *User, why string) error {
 	d.record(c, DecisionNewCase, threading.RuleNew, why)
 	d.w.senderOf(d.p.msg.From.Canonical()).recent = append(d.w.senderOf(d.p.msg.From.Canonical()).recent,
 		senderEvent{CaseID: &c.ID, Decision: DecisionNewCase, CreatedAt: d.now})
-	d.acknowledge(c, sender)
-	cd := d.commentData(sender)
-	requester := templates.Person{Name: sender.Name, Email: sender.LoginEmail}
-	orgName, due := deref(sender.OrgName), c.state.FirstResponseDue
-	if org != nil {
-		orgName = org.Name
-	}
-	d.notifyAgents(c, func(b templates.Base) templates.Data {
-		return templates.AgentNewCaseData{Base: b, Requester: requester, Organization: orgName, Severity: string(sev),
-			FirstResponseDue: due, Comment: cd}
-	})
-	return nil
-}
-
-// acknowledge tells the submitter of a new case it was received, unless
-// the mail answers our own automated mail (a loop).
-func (d *decider) acknowledge(c *caseView, sender *User) {
-	if d.n == nil {
-		return
-	}
+	out := lifecycle.Opened(c.state)
 	if loop, answers := d.answersOurMail(); answers {
+		out.Notices = withoutNotice(out.Notices, lifecycle.NoticeCaseReceived)
 		d.because("; not acknowledged: " + loop)
-		return
 	}
-	sev, due := string(c.state.Severity), c.state.FirstResponseDue
-	d.notify(&notice{c: c, to: UserRecipient(sender), inReplyTo: d.p.msg.MessageID, autoReplied: true,
-		data: func(b templates.Base) templates.Data {
-			return templates.CaseReceivedData{Base: b, Severity: sev, FirstResponseDue: due}
-		}})
+	x := effects{actor: sender, comment: d.commentData(sender), inReplyTo: d.p.msg.MessageID}
+	for _, nt := range out.Notices {
+		d.lifecycleNotice(c, c.state, &out, nt, x)
+	}
+	return nil
 }
 
 // newCase registers a case opened by this message in the world and the

@@ -112,7 +112,8 @@ func (d *decider) lifecycleNotice(c *caseView, before lifecycle.Case, out *lifec
 	if !ok {
 		return
 	}
-	d.notify(&notice{c: c, to: to, data: data, inReplyTo: x.inReplyTo})
+	// The acknowledgement answers the mail itself (auto-replied, RFC 3834).
+	d.notify(&notice{c: c, to: to, data: data, inReplyTo: x.inReplyTo, autoReplied: nt.Kind == lifecycle.NoticeCaseReceived})
 }
 
 // noticeData captures the template data of a lifecycle notice.
@@ -130,6 +131,10 @@ func (d *decider) noticeData(c *caseView, before lifecycle.Case, out *lifecycle.
 		assignee = c.assignee.LoginEmail
 	}
 	switch nt.Kind {
+	case lifecycle.NoticeCaseReceived:
+		return func(b templates.Base) templates.Data {
+			return templates.CaseReceivedData{Base: b, Severity: v.Severity, FirstResponseDue: deTime(v.FirstResponseDueAt)}
+		}, true
 	case lifecycle.NoticeStatusChanged:
 		reason := out.Reason
 		return func(b templates.Base) templates.Data {

@@ -82,6 +82,7 @@ type Notice struct {
 
 // Notification kinds (templates.Kind values).
 const (
+	NoticeCaseReceived         = "case_received"
 	NoticeCommentAdded         = "comment_added"
 	NoticeStatusChanged        = "status_changed"
 	NoticeFollowUpOpened       = "follow_up_opened"
@@ -147,6 +148,13 @@ func NewCase(sev Severity, plan string, now time.Time, p Policy) Case {
 	}
 	return Case{Status: Open, Severity: sev, Plan: plan, CreatedAt: now,
 		FirstResponseDue: FirstResponseDue(sev, now, p.SLA)}
+}
+
+// Opened is what opening case c decides: the submitter's acknowledgement
+// and the agents' notice.
+func Opened(c Case) Outcome {
+	return Outcome{Case: c, Comment: PublicComment, Reason: "new case", Notices: []Notice{
+		{Kind: NoticeCaseReceived, To: ToSubmitter}, {Kind: NoticeAgentNewCase, To: ToAgents}}}
 }
 
 // ReopenUntil returns until when a reply reopens the solved case c (zero

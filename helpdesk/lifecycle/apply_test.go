@@ -662,3 +662,20 @@ func TestApply_KeepsTheTableConstraints(t *testing.T) {
 		}
 	}
 }
+
+func TestOpened_AcknowledgesTheSubmitterAndTellsTheAgents(t *testing.T) {
+	c := NewCase(S2, "premium", time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC), DefaultPolicy())
+	out := Opened(c)
+	want := []Notice{{Kind: NoticeCaseReceived, To: ToSubmitter}, {Kind: NoticeAgentNewCase, To: ToAgents}}
+	if len(out.Notices) != len(want) {
+		t.Fatalf("notices %+v, want %+v", out.Notices, want)
+	}
+	for i, n := range out.Notices {
+		if n.Kind != want[i].Kind || n.To != want[i].To {
+			t.Errorf("notice %d: %+v, want %+v", i, n, want[i])
+		}
+	}
+	if out.Case != c {
+		t.Errorf("opening changed the case: %+v", out.Case)
+	}
+}

@@ -32,7 +32,7 @@ func TestRefusalsAreTheTemplatesReasons(t *testing.T) {
 
 func TestNoticeKindsAreTemplateKinds(t *testing.T) {
 	kinds := templates.Kinds()
-	for _, k := range []string{lifecycle.NoticeCommentAdded, lifecycle.NoticeStatusChanged, lifecycle.NoticeFollowUpOpened,
+	for _, k := range []string{lifecycle.NoticeCaseReceived, lifecycle.NoticeCommentAdded, lifecycle.NoticeStatusChanged, lifecycle.NoticeFollowUpOpened,
 		lifecycle.NoticePendingReminder, lifecycle.NoticeAutoSolved, lifecycle.NoticeEscalationReceived,
 		lifecycle.NoticeEscalationRefused, lifecycle.NoticeMerged, lifecycle.NoticeAgentNewCase,
 		lifecycle.NoticeAgentCustomerReplied, lifecycle.NoticeAgentReopened, lifecycle.NoticeAgentEscalation,
