@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/helpdesk/helpdesk/helpdesk/lifecycle"
 	"github.com/helpdesk/helpdesk/mail"
 	"github.com/helpdesk/helpdesk/templates"
 	"github.com/helpdesk/helpdesk/threading"
@@ -168,12 +169,13 @@ func (d *decider) reply(c *caseView, known *User, dec threading.Decision) error 
 func (d *decider) hold(c *caseView, known *User, dec threading.Decision, why string) {
 	d.addComment(c, known, false)
 	d.record(c, DecisionHeld, dec.Rule, dec.Reason+"; held for review: "+why)
-	d.event(c, known, NewEvent{Kind: "held", Reason: why})
-	m := d.p.msg
-	d.notifyAgents(c, func(b templates.Base) templates.Data {
-		return templates.HeldForReviewData{Base: b, Sender: templates.Person{Name: m.From.Name, Email: m.From.Canonical()},
-			Reason: why, MessageSubject: m.Subject, MessageID: m.MessageID}
-	})
+	out := lifecycle.Apply(c.state, lifecycle.Event{Kind: lifecycle.Held}, d.cfg.Policy, d.now)
+	for i := range out.Audit {
+		if out.Audit[i].Kind == "held" {
+			out.Audit[i].Reason = why // who was refused and why, for the audit log
+		}
+	}
+	d.carryOut(c, c.state, &out, effects{actor: known, inReplyTo: d.p.msg.MessageID, held: why})
 }
 
 // event appends an audit entry to c, caused by the current message if any.

@@ -123,6 +123,7 @@ type effects struct {
 	prevAuthor string // the public comment before this one
 	prevBody   string
 	relay      bool             // a public agent comment goes to the submitter
+	held       string           // why the mail was held for review
 	now        time.Time        // outside ingest: when
 	policy     lifecycle.Policy // outside ingest: the lifecycle policy
 }

@@ -47,18 +47,6 @@ func (d *decider) notify(nt *notice) {
 	d.plan.notices = append(d.plan.notices, nt)
 }
 
-// notifyAgents tells the assignee, or the agent address when unassigned.
-func (d *decider) notifyAgents(c *caseView, data func(templates.Base) templates.Data) {
-	if d.n == nil {
-		return
-	}
-	to, ok := d.audience(c, lifecycle.ToAgents, nil)
-	if !ok {
-		return
-	}
-	d.notify(&notice{c: c, to: to, data: data, inReplyTo: d.p.msg.MessageID})
-}
-
 // audience resolves who a notice goes to; ok is false when nobody is
 // configured.
 func (d *decider) audience(c *caseView, a lifecycle.Audience, actor *User) (Recipient, bool) {
@@ -95,8 +83,8 @@ func (d *decider) audience(c *caseView, a lifecycle.Audience, actor *User) (Reci
 // lifecycleNotice turns one notice the lifecycle decided into a
 // notification with its data as of now.
 func (d *decider) lifecycleNotice(c *caseView, before lifecycle.Case, out *lifecycle.Outcome, nt lifecycle.Notice, x effects) {
-	if d.n == nil || nt.Kind == lifecycle.NoticeHeldForReview {
-		return // ingest tells agents of held mail itself, with the sender and the reason
+	if d.n == nil {
+		return
 	}
 	if nt.Kind == lifecycle.NoticeCommentAdded {
 		if x.relay {
@@ -131,6 +119,15 @@ func (d *decider) noticeData(c *caseView, before lifecycle.Case, out *lifecycle.
 		assignee = c.assignee.LoginEmail
 	}
 	switch nt.Kind {
+	case lifecycle.NoticeHeldForReview:
+		if d.p == nil {
+			return nil, false
+		}
+		m, why := d.p.msg, x.held
+		return func(b templates.Base) templates.Data {
+			return templates.HeldForReviewData{Base: b, Sender: templates.Person{Name: m.From.Name, Email: m.From.Canonical()},
+				Reason: why, MessageSubject: m.Subject, MessageID: m.MessageID}
+		}, true
 	case lifecycle.NoticeCaseReceived:
 		return func(b templates.Base) templates.Data {
 			return templates.CaseReceivedData{Base: b, Severity: v.Severity, FirstResponseDue: deTime(v.FirstResponseDueAt)}
@@ -171,21 +168,7 @@ func (d *decider) noticeData(c *caseView, before lifecycle.Case, out *lifecycle.
 			return templates.MergedData{Base: b, TargetCaseID: target.ID, TargetSubject: target.Subject}
 		}, true
 	case lifecycle.NoticeCommandResult:
-		var applied, rejected []templates.CommandOutcome
-		for _, r := range out.Commands {
-			co := templates.CommandOutcome{Command: r.Command.Line, Detail: r.Detail}
-			if r.Applied {
-				applied = append(applied, co)
-			} else {
-				rejected = append(rejected, co)
-			}
-		}
-		if len(applied)+len(rejected) == 0 {
-			return nil, false
-		}
-		return func(b templates.Base) templates.Data {
-			return templates.CommandResultData{Base: b, Applied: applied, Rejected: rejected}
-		}, true
+		return commandResultData(out)
 	}
 	if data, ok := agentNoticeData(&v, nt, x, requester, assignee); ok {
 		return data, true
@@ -266,4 +249,23 @@ func (d *decider) relay(c *caseView, agent *User, before lifecycle.Case, x effec
 		data: func(b templates.Base) templates.Data {
 			return templates.CommentAddedData{Base: b, Comment: cd, NewStatus: newStatus, PreviousAuthor: x.prevAuthor, PreviousQuote: x.prevBody}
 		}})
+}
+
+// commandResultData tells an agent which of their commands applied.
+func commandResultData(out *lifecycle.Outcome) (func(templates.Base) templates.Data, bool) {
+	var applied, rejected []templates.CommandOutcome
+	for _, r := range out.Commands {
+		co := templates.CommandOutcome{Command: r.Command.Line, Detail: r.Detail}
+		if r.Applied {
+			applied = append(applied, co)
+		} else {
+			rejected = append(rejected, co)
+		}
+	}
+	if len(applied)+len(rejected) == 0 {
+		return nil, false
+	}
+	return func(b templates.Base) templates.Data {
+		return templates.CommandResultData{Base: b, Applied: applied, Rejected: rejected}
+	}, true
 }
