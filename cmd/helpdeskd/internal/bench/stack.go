@@ -105,6 +105,13 @@ func daemonEnv(dbURL string, ms *mailstack.System, timerInterval time.Duration) 
 			out = append(out, kv)
 		}
 	}
+	// BENCH_HELPDESK_X=v sets HELPDESK_X for the daemon: a setting to
+	// compare (e.g. BENCH_HELPDESK_SMTP_WORKERS=8).
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "BENCH_HELPDESK_") {
+			env[strings.TrimPrefix(k, "BENCH_")] = v
+		}
+	}
 	for k, v := range env {
 		out = append(out, k+"="+v)
 	}
