@@ -52,7 +52,7 @@ func (d *decider) decide() error {
 	case threading.ClassBounce:
 		d.bounce(c, dec.Rule, dec.Reason)
 		return nil
-	case threading.ClassAutoReply, threading.ClassList:
+	case threading.ClassAutoReply, threading.ClassList, threading.ClassReceipt:
 		if c != nil {
 			d.record(c, DecisionStored, dec.Rule, p.class.Reason+"; automated mail never reopens or notifies")
 		} else {

@@ -137,6 +137,20 @@ func TestDecide_Table(t *testing.T) {
 				return []*prepared{decideMail(t, "minsu@acme.example", "o1@acme.example", "", "Out of office", "Away.", "Auto-Submitted: auto-replied")}
 			},
 			[]decided{{DecisionIgnored, 0, nil}}},
+		{"a read receipt is stored on its case and never reopens it or tells anyone", nil,
+			func(t *testing.T) []*prepared {
+				return []*prepared{decideMail(t, "minsu@acme.example", "m1@acme.example", "old@acme.example", "Read: Printer",
+					"--b\r\nContent-Type: text/plain\r\n\r\nYour message was read.\r\n--b\r\nContent-Type: message/disposition-notification\r\n\r\n"+
+						"Final-Recipient: rfc822; minsu@acme.example\r\nDisposition: manual-action/MDN-sent-manually; displayed\r\n--b--",
+					"MIME-Version: 1.0", `Content-Type: multipart/report; report-type=disposition-notification; boundary="b"`)}
+			},
+			[]decided{{DecisionStored, 8, nil}}},
+		{"a customer's mail forwarded by their mailbox rule opens a case like their own", nil,
+			func(t *testing.T) []*prepared {
+				return []*prepared{decideMail(t, "minsu@acme.example", "f1@acme.example", "", "Printer on fire", "Please help.",
+					"Auto-Submitted: auto-forwarded", "X-MS-Exchange-Inbox-Rules-Loop: minsu@acme.example")}
+			},
+			[]decided{{DecisionNewCase, -1, []string{"case_received", "agent_new_case"}}}},
 		{"our own mail coming back is ignored", nil,
 			func(t *testing.T) []*prepared {
 				return []*prepared{decideMail(t, "support@example.com", "l1@example.com", "", "Loop", "Ours.", "X-Helpdesk-Loop: loop")}

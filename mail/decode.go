@@ -12,13 +12,16 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
 )
 
 // SafeString returns b as valid UTF-8 without NUL bytes. Bytes that are not
 // UTF-8 are taken as EUC-KR (CP949) when they decode cleanly to mostly Hangul,
-// as ISO-2022-JP when they carry its escape sequences, and as windows-1252
-// otherwise.
+// as UTF-8 with each stray byte replaced by U+FFFD when valid multi-byte
+// sequences outnumber the bad bytes, then as Shift_JIS, KOI8-R/windows-1251
+// or GB18030 when one reads as that script, and as windows-1252 otherwise.
+// ISO-2022-JP is recognised by its escape sequences.
 func SafeString(b []byte) string {
 	s, _ := guessDecode(b)
 	return s
@@ -35,11 +38,35 @@ func guessDecode(b []byte) (string, string) {
 		}
 		return stripNUL(string(b)), ""
 	}
+	// EUC-KR comes first: its Hangul can hold accidental UTF-8 sequences,
+	// while UTF-8 Korean never decodes as CP949 (its trail bytes are < 0xA1).
 	if s, ok := decodeStrict(korean.EUCKR.NewDecoder(), b); ok && mostlyHangul(s) && hasKSX1001Hangul(b) {
 		return stripNUL(s), "euc-kr"
 	}
+	if mostlyUTF8(b) {
+		return stripNUL(repairUTF8(b)), "utf-8 (invalid bytes replaced)"
+	}
+	if s, ok := decodeStrict(japanese.ShiftJIS.NewDecoder(), b); ok && mostlyKana(s) {
+		return stripNUL(s), "shift_jis"
+	}
+	if s, cs, ok := guessCyrillic(b); ok {
+		return stripNUL(s), cs
+	}
+	if s, ok := decodeStrict(simplifiedchinese.GB18030.NewDecoder(), b); ok && mostlyHan(s) {
+		return stripNUL(s), "gb18030"
+	}
 	s, _ := decodeStrict(charmap.Windows1252.NewDecoder(), b)
 	return stripNUL(strings.ToValidUTF8(s, "\uFFFD")), "windows-1252"
+}
+
+// guessRaw names the charset guessed for the raw (not encoded-word) 8-bit
+// bytes of a header value, "" when they are UTF-8 or ASCII.
+func guessRaw(v string) string {
+	if utf8.ValidString(v) && !strings.Contains(v, "\x1b$") {
+		return ""
+	}
+	_, g := guessDecode([]byte(v))
+	return g
 }
 
 func decodeStrict(t transform.Transformer, b []byte) (string, bool) {
@@ -54,8 +81,115 @@ func decodeStrict(t transform.Transformer, b []byte) (string, bool) {
 	return s, utf8.ValidString(s)
 }
 
-// mostlyHangul reports whether at least half of the non-ASCII letters of s
-// are Hangul: windows-1252 text ("é") can also decode as EUC-KR (as Hanja).
+// mostlyUTF8 reports whether b is UTF-8 with a few stray bytes: it holds at
+// least one valid multi-byte sequence and no more invalid bytes than those.
+// Such text is repaired per byte rather than re-read as a legacy charset.
+func mostlyUTF8(b []byte) bool {
+	var multi, bad int
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		switch {
+		case r == utf8.RuneError && n == 1:
+			bad++
+		case n > 1:
+			multi++
+		}
+		b = b[n:]
+	}
+	return multi > 0 && bad <= multi
+}
+
+// repairUTF8 replaces each invalid byte of b with U+FFFD and keeps every
+// valid sequence.
+func repairUTF8(b []byte) string {
+	var sb strings.Builder
+	sb.Grow(len(b) + 8)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			sb.WriteString("\uFFFD")
+		} else {
+			sb.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	return sb.String()
+}
+
+// mostlyKana reports whether s holds kana and at least half of its non-ASCII
+// runes are Japanese (kana, CJK ideographs, full-width forms).
+func mostlyKana(s string) bool {
+	var kana, ja, other int
+	for _, r := range s {
+		switch {
+		case r < 0x80:
+		case r >= 0x3040 && r <= 0x30FF:
+			kana++
+			ja++
+		case r >= 0x4E00 && r <= 0x9FFF, r >= 0xFF00 && r <= 0xFFEF, r >= 0x3000 && r <= 0x303F:
+			ja++
+		default:
+			other++
+		}
+	}
+	return kana > 0 && ja >= other
+}
+
+// mostlyHan reports whether at least half of the non-ASCII runes of s are CJK
+// ideographs or CJK punctuation.
+func mostlyHan(s string) bool {
+	var han, other int
+	for _, r := range s {
+		switch {
+		case r < 0x80:
+		case r >= 0x4E00 && r <= 0x9FFF, r >= 0x3000 && r <= 0x303F, r >= 0xFF00 && r <= 0xFFEF:
+			han++
+		default:
+			other++
+		}
+	}
+	return han >= 2 && han >= other
+}
+
+// guessCyrillic decodes b as KOI8-R or windows-1251 when either reads as
+// mostly Cyrillic, preferring the one with more lower-case letters (running
+// Russian text is mostly lower case; the wrong table swaps the cases).
+func guessCyrillic(b []byte) (string, string, bool) {
+	koi, _ := decodeStrict(charmap.KOI8R.NewDecoder(), b)
+	cp, _ := decodeStrict(charmap.Windows1251.NewDecoder(), b)
+	kc, kl := cyrillicScore(koi)
+	cc, cl := cyrillicScore(cp)
+	switch {
+	case kc && (!cc || kl >= cl):
+		return koi, "koi8-r", true
+	case cc:
+		return cp, "windows-1251", true
+	}
+	return "", "", false
+}
+
+// cyrillicScore reports whether at least 3 and most non-ASCII runes of s are
+// Cyrillic letters, and how many of them are lower case.
+func cyrillicScore(s string) (bool, int) {
+	var cyr, lower, other int
+	for _, r := range s {
+		switch {
+		case r < 0x80:
+		case r >= 0x0410 && r <= 0x044F, r == 0x0401, r == 0x0451:
+			cyr++
+			if r >= 0x0430 || r == 0x0451 {
+				lower++
+			}
+		default:
+			other++
+		}
+	}
+	return cyr >= 3 && cyr >= 4*other, lower
+}
+
+// mostlyHangul reports whether three quarters of the non-ASCII letters of s
+// are Hangul: windows-1252 text ("é") can also decode as EUC-KR (as Hanja),
+// and GB2312 text as a mix of rare Hangul and Hanja.
 func mostlyHangul(s string) bool {
 	var hangul, other int
 	for _, r := range s {
@@ -67,7 +201,7 @@ func mostlyHangul(s string) bool {
 			other++
 		}
 	}
-	return hangul > 0 && hangul >= other
+	return hangul > 0 && hangul >= 3*other
 }
 
 // hasKSX1001Hangul reports whether b holds a Hangul syllable of the core
@@ -393,4 +527,22 @@ func (q *qpReader) Read(p []byte) (int, error) {
 	n := copy(p, q.out)
 	q.out = q.out[n:]
 	return n, nil
+}
+
+// bodyGuess names the charset guessed for a text part whose charset is
+// missing, ASCII/UTF-8 by label only, or unknown ("unknown-8bit").
+func bodyGuess(label string, b []byte) string {
+	label = strings.ToLower(strings.Trim(strings.TrimSpace(label), `"'`))
+	switch label {
+	case "", "us-ascii", "ascii", "utf-8", "utf8", "unknown-8bit", "x-unknown", "unknown":
+	default:
+		if _, err := charset.Reader(label, bytes.NewReader(nil)); err == nil {
+			return ""
+		}
+	}
+	if utf8.Valid(b) && !bytes.Contains(b, []byte("\x1b$")) {
+		return ""
+	}
+	_, g := guessDecode(b)
+	return g
 }

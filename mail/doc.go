@@ -7,8 +7,10 @@
 //     best-effort result with Warnings. It returns an error only when reading
 //     its input or the caller's AttachmentSink fails.
 //   - Every string it returns is valid UTF-8 without NUL bytes: undeclared or
-//     wrongly declared 8-bit text is taken as UTF-8, else EUC-KR/CP949 when it
-//     decodes cleanly to Hangul, else windows-1252 (see SafeString).
+//     wrongly declared 8-bit text is read by its bytes (see SafeString): UTF-8
+//     with only its invalid bytes replaced, EUC-KR/CP949, Shift_JIS,
+//     ISO-2022-JP, KOI8-R/CP1251, GB18030, else windows-1252; what was
+//     guessed is listed in Message.CharsetGuesses.
 //   - Attachments stream: with an AttachmentSink, memory use does not grow
 //     with attachment size. Text and HTML bodies are kept in memory, capped.
 //   - A message without a usable Message-ID gets a stable synthetic one,

@@ -31,6 +31,9 @@ func (p *parser) envelope(h header) {
 	} else if s := p.addresses(h, "Sender"); len(s) > 0 {
 		m.From = s[0]
 		p.warn("header: no From; Sender used")
+	} else if a, ok := fromWithoutAddress(h.get("From")); ok {
+		m.From = a
+		p.warn(fmt.Sprintf("header: From has no address with a domain; kept %q as the name", a.Name))
 	} else {
 		p.warn("header: no From")
 	}
@@ -40,6 +43,11 @@ func (p *parser) envelope(h header) {
 	m.DeliveredTo = p.addresses(h, "Delivered-To")
 	m.XOriginalTo = p.addresses(h, "X-Original-To")
 	m.Subject = oneLine(decodeWords(h.get("Subject")), MaxSubjectRunes)
+	for _, k := range []string{"From", "Subject"} {
+		if g := guessRaw(h.get(k)); g != "" {
+			m.CharsetGuesses = append(m.CharsetGuesses, "header "+k+": guessed "+g)
+		}
+	}
 
 	if v := h.get("Date"); v != "" {
 		if t, ok := parseDate(v); ok {
@@ -153,7 +161,7 @@ func (p *parser) addresses(h header, k string) []Address {
 		if strings.TrimSpace(v) == "" {
 			continue
 		}
-		if list, err := gomail.ParseAddressList(v); err == nil {
+		if list, err := gomail.ParseAddressList(v); err == nil && !namesGarbled(list, v) {
 			for _, a := range list {
 				out = append(out, newAddress(a.Name, a.Address))
 			}
@@ -168,6 +176,51 @@ func (p *parser) addresses(h header, k string) []Address {
 		}
 	}
 	return out
+}
+
+// namesGarbled reports whether go-message decoded a display name into
+// replacement characters that the header did not hold, as when an encoded
+// word's declared charset does not match its bytes; the lenient path then
+// decodes the names with decodeWords, which falls back to UTF-8 or a guess.
+func namesGarbled(list []*gomail.Address, v string) bool {
+	if strings.ContainsRune(v, utf8.RuneError) {
+		return false
+	}
+	for _, a := range list {
+		if strings.ContainsRune(a.Name, utf8.RuneError) {
+			return true
+		}
+	}
+	return false
+}
+
+// fromWithoutAddress makes a best-effort sender of a From with no usable
+// address ("<moderator>", "moderator", "Team:;"): the display name, local
+// part or group name as Name, with Address left empty so no domain is
+// invented and no case can be opened for it.
+func fromWithoutAddress(raw string) (Address, bool) {
+	v := strings.TrimSpace(decodeWords(raw))
+	if grp, rest, ok := strings.Cut(v, ":"); ok && !strings.ContainsAny(grp, "<@\"") {
+		v = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), ";"))
+		if v == "" {
+			v = strings.TrimSpace(grp)
+		}
+	}
+	name := v
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		local := strings.TrimSpace(strings.Trim(v[i:], "<> \t"))
+		name = strings.Trim(strings.TrimSpace(v[:i]), `"'`)
+		if local != "" && name != "" && !strings.EqualFold(name, local) {
+			name += " (" + local + ")"
+		} else if name == "" {
+			name = local
+		}
+	}
+	name = strings.Trim(strings.TrimSpace(name), `"'`)
+	if name == "" {
+		return Address{}, false
+	}
+	return Address{Name: oneLine(name, 200)}, true
 }
 
 func newAddress(name, addr string) Address {

@@ -58,6 +58,10 @@ type Message struct {
 	// Attachments are in message order, inline parts included.
 	Attachments []*Attachment `json:"attachments"`
 	Warnings    []string      `json:"warnings"`
+	// CharsetGuesses names the charsets guessed for 8-bit text that was not
+	// valid UTF-8 and carried no usable charset ("header Subject: guessed
+	// euc-kr", "body: guessed shift_jis").
+	CharsetGuesses []string `json:"charset_guesses,omitempty"`
 
 	// SyntheticMessageID is true when the message had no usable Message-ID
 	// and MessageID was derived from its content.

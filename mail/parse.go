@@ -275,6 +275,9 @@ func (p *parser) leaf(h header, mt string, params map[string]string, r io.Reader
 		}
 		s, w := decodeCharset(cs, data)
 		p.warn(w)
+		if g := bodyGuess(cs, data); g != "" {
+			p.msg.CharsetGuesses = append(p.msg.CharsetGuesses, "body "+path+": guessed "+g)
+		}
 		s = strings.ReplaceAll(s, "\r\n", "\n")
 		dst := &p.text
 		if mt == "text/html" {

@@ -17,7 +17,13 @@ const (
 	ClassBounce    Class = "bounce"
 	ClassList      Class = "list"
 	ClassLoop      Class = "loop"
+	// ClassReceipt is a read receipt or other disposition notification
+	// (RFC 8098): a machine report about our message, not a reply.
+	ClassReceipt Class = "receipt"
 )
+
+// Classes lists every Class.
+var Classes = []Class{ClassHuman, ClassAutoReply, ClassBounce, ClassList, ClassLoop, ClassReceipt}
 
 // LoopHeader is the header our outgoing mail carries, with the instance id as
 // value.
@@ -95,6 +101,8 @@ type Bounce struct {
 //
 // An explicit "Auto-Submitted: no" is human, and X-Auto-Response-Suppress is a
 // request to others, not a sign that the message itself is automated.
+// "Auto-Submitted: auto-forwarded" is a mailbox rule passing on someone's mail
+// unchanged (RFC 3834 §5), so it is human unless another sign says otherwise.
 func Classify(in ClassifyInput) Classification {
 	h := canonicalHeader(in.Header)
 	subject := normalizeSubject(in.Subject)
@@ -108,7 +116,7 @@ func Classify(in ClassifyInput) Classification {
 	case "delivery-status", "global-delivery-status":
 		return bounce(in, "multipart/report delivery-status (RFC 3464)")
 	case "disposition-notification":
-		return Classification{Class: ClassAutoReply, Reason: "read receipt: multipart/report disposition-notification (RFC 8098)"}
+		return Classification{Class: ClassReceipt, Reason: "read receipt: disposition-notification report (RFC 8098)"}
 	case "feedback-report":
 		return Classification{Class: ClassAutoReply, Reason: "abuse feedback report: multipart/report feedback-report (RFC 5965)"}
 	}
@@ -153,7 +161,9 @@ func Classify(in ClassifyInput) Classification {
 	}
 
 	reason := "no sign of automation"
-	if v := first(h, "Auto-Submitted"); v != "" {
+	if autoForwarded(h) {
+		reason = "auto-forwarded by a mailbox rule (Auto-Submitted: auto-forwarded, RFC 3834 §5)"
+	} else if v := first(h, "Auto-Submitted"); v != "" {
 		reason = "Auto-Submitted: " + v
 	}
 	return Classification{Class: ClassHuman, Reason: reason}
@@ -179,12 +189,18 @@ func ownLoop(in ClassifyInput, h map[string][]string, from string) string {
 	return ""
 }
 
+// autoSubmitted returns the lower-case token of Auto-Submitted, or "".
+func autoSubmitted(h map[string][]string) string {
+	token, _, _ := strings.Cut(strings.ToLower(first(h, "Auto-Submitted")), ";")
+	return strings.TrimSpace(token)
+}
+
+func autoForwarded(h map[string][]string) bool { return autoSubmitted(h) == "auto-forwarded" }
+
 func autoReply(h map[string][]string, subject string) string {
-	if v := first(h, "Auto-Submitted"); v != "" {
-		token, _, _ := strings.Cut(strings.ToLower(v), ";")
-		if token = strings.TrimSpace(token); token != "no" {
-			return "Auto-Submitted: " + token
-		}
+	forwarded := autoForwarded(h)
+	if token := autoSubmitted(h); token != "" && token != "no" && !forwarded {
+		return "Auto-Submitted: " + token
 	}
 	// The message itself was produced by an auto-responder or a rule.
 	for _, k := range []string{
@@ -192,6 +208,11 @@ func autoReply(h map[string][]string, subject string) string {
 		"X-Autoreply-From", "X-Mail-Autoreply", "X-Vacation",
 		"X-Ms-Exchange-Inbox-Rules-Loop", "X-Ms-Exchange-Generated-Message-Source",
 	} {
+		// Exchange stamps the rules-loop header on what an inbox rule
+		// forwards as well as on what it answers.
+		if forwarded && k == "X-Ms-Exchange-Inbox-Rules-Loop" {
+			continue
+		}
 		if _, ok := h[k]; ok {
 			return "header " + k
 		}
@@ -303,8 +324,8 @@ func machineSigns(in ClassifyInput, h map[string][]string) bool {
 	if rp, ok := h["Return-Path"]; ok && len(rp) > 0 && isNullPath(rp[0]) {
 		return true
 	}
-	v := strings.ToLower(first(h, "Auto-Submitted"))
-	return (v != "" && !strings.HasPrefix(v, "no")) || dsnInText(in.Text) ||
+	v := autoSubmitted(h)
+	return (v != "" && v != "no" && v != "auto-forwarded") || dsnInText(in.Text) ||
 		statusRe.MatchString(in.Text) || bouncePhraseRe.MatchString(in.Text)
 }
 

@@ -151,9 +151,88 @@ func TestClassify_DelayedDSNIsABounceButNotPermanent(t *testing.T) {
 }
 
 func TestClassify_MachineReportsAreNeverHuman(t *testing.T) {
-	for _, rt := range []string{"disposition-notification", "feedback-report"} {
-		if c := Classify(ClassifyInput{ReportType: rt, From: "person@example.com", Subject: "Read: hi"}); c.Class != ClassAutoReply {
-			t.Errorf("%s: Classify = %+v", rt, c)
+	for rt, want := range map[string]Class{"disposition-notification": ClassReceipt, "feedback-report": ClassAutoReply} {
+		if c := Classify(ClassifyInput{ReportType: rt, From: "person@example.com", Subject: "Read: hi"}); c.Class != want {
+			t.Errorf("%s: Classify = %+v, want %s", rt, c, want)
+		}
+	}
+}
+
+func TestClassify_AutoForwardedIsHumanUnlessOtherwiseAutomated(t *testing.T) {
+	fwd := func(kv ...string) map[string][]string {
+		return hdr(append([]string{"Auto-Submitted", "auto-forwarded"}, kv...)...)
+	}
+	tests := []struct {
+		name    string
+		header  map[string][]string
+		subject string
+		report  string
+		want    Class
+	}{
+		{"mailbox rule forward of a customer's mail is human", fwd(), "Re: [#42] Invoice question", "", ClassHuman},
+		{"Exchange inbox rule forward is human", fwd("X-MS-Exchange-Inbox-Rules-Loop", "minji@customer.example",
+			"X-MS-Exchange-Organization-AutoForwarded", "true"), "Invoice question", "", ClassHuman},
+		{"auto-forwarded with parameters is human", hdr("Auto-Submitted", "Auto-Forwarded; by=rule"), "Order 1234", "", ClassHuman},
+		{"forward carrying X-Forwarded-To and auto-forwarded is human", hdr("X-Forwarded-For", "support@helpdesk.example.com support@helpdesk.example.com",
+			"X-Forwarded-To", "support@helpdesk.example.com", "Auto-Submitted", "auto-forwarded"), "Re: [#42] Invoice question", "", ClassHuman},
+		{"forwarded vacation reply by subject stays auto-reply", fwd(), "Automatic reply: Invoice question", "", ClassAutoReply},
+		{"forwarded vacation reply by X-Autoreply stays auto-reply", fwd("X-Autoreply", "yes"), "Away", "", ClassAutoReply},
+		{"forwarded Apple Mail vacation stays auto-reply", fwd("X-Apple-Action", "VACATION"), "Re: Invoice", "", ClassAutoReply},
+		{"forwarded with null Return-Path stays auto-reply", fwd("Return-Path", "<>"), "Notice", "", ClassAutoReply},
+		{"forwarded with Precedence auto_reply stays auto-reply", fwd("Precedence", "auto_reply"), "Re: Invoice", "", ClassAutoReply},
+		{"forwarded with Precedence bulk stays list", fwd("Precedence", "bulk"), "Newsletter", "", ClassList},
+		{"forwarded delivery report stays bounce", fwd(), "Delivery Status Notification (Failure)", "delivery-status", ClassBounce},
+		{"forwarded read receipt stays receipt", fwd(), "Read: Invoice", "disposition-notification", ClassReceipt},
+		{"forwarded mail from another helpdesk stays auto-reply", fwd(LoopHeader, "other-instance"), "Re: Invoice", "", ClassAutoReply},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Classify(ClassifyInput{Header: tt.header, From: "minji@customer.example", Subject: tt.subject, ReportType: tt.report})
+			if c.Class != tt.want {
+				t.Errorf("Classify = %+v, want %s", c, tt.want)
+			}
+			if c.Class == ClassHuman && !strings.Contains(c.Reason, "auto-forwarded") {
+				t.Errorf("Reason = %q, want it to say auto-forwarded", c.Reason)
+			}
+		})
+	}
+}
+
+func TestClassify_AutoForwardedPostmasterIsNotABounce(t *testing.T) {
+	c := Classify(ClassifyInput{Header: hdr("Auto-Submitted", "Auto-Forwarded; by=rule"), From: "postmaster@customer.example", Subject: "Question about my order"})
+	if c.Class != ClassHuman {
+		t.Errorf("Classify = %+v, want human", c)
+	}
+}
+
+func TestClassify_ReadReceiptsAreReceipts(t *testing.T) {
+	tests := []struct {
+		name    string
+		report  string
+		subject string
+	}{
+		{"Outlook read receipt", "disposition-notification", "Read: [#42] Invoice question"},
+		{"Thunderbird return receipt", "disposition-notification", "Return Receipt (displayed) - Invoice question"},
+		{"Korean Outlook read receipt", "disposition-notification", "읽음: [#42] 견적 문의"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Classify(ClassifyInput{Header: hdr("X-MS-Has-Attach", ""), From: "jisoo@customer.example", Subject: tt.subject, ReportType: tt.report})
+			if c.Class != ClassReceipt || c.Bounce != nil {
+				t.Errorf("Classify = %+v, want receipt", c)
+			}
+		})
+	}
+}
+
+func TestClasses_ListsReceipt(t *testing.T) {
+	seen := map[Class]bool{}
+	for _, c := range Classes {
+		seen[c] = true
+	}
+	for _, c := range []Class{ClassHuman, ClassAutoReply, ClassBounce, ClassList, ClassLoop, ClassReceipt} {
+		if !seen[c] {
+			t.Errorf("Classes lacks %s", c)
 		}
 	}
 }
@@ -198,6 +277,8 @@ func TestClassify_Testdata(t *testing.T) {
 		{"gmail-vacation-japanese.eml", ClassAutoReply, ""},
 		{"human-with-suppress-header.eml", ClassHuman, ""},
 		{"postfix-bounce.eml", ClassBounce, "gone.user@example.net"},
+		{"exchange-rule-forwarded-customer.eml", ClassHuman, ""},
+		{"outlook-read-receipt.eml", ClassReceipt, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -242,12 +323,17 @@ func readInput(t *testing.T, path string) ClassifyInput {
 	} else if f := strings.Fields(from); len(f) > 0 {
 		from = f[0]
 	}
+	var report string
+	if mt, params, err := mime.ParseMediaType(h.Get("Content-Type")); err == nil && mt == "multipart/report" {
+		report = strings.ToLower(params["report-type"])
+	}
 	return ClassifyInput{
-		Header:    h,
-		From:      from,
-		Subject:   subject,
-		MessageID: strings.Trim(h.Get("Message-Id"), "<>"),
-		Text:      strings.ReplaceAll(string(body), "\r\n", "\n"),
+		ReportType: report,
+		Header:     h,
+		From:       from,
+		Subject:    subject,
+		MessageID:  strings.Trim(h.Get("Message-Id"), "<>"),
+		Text:       strings.ReplaceAll(string(body), "\r\n", "\n"),
 	}
 }
 

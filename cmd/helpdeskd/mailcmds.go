@@ -33,6 +33,7 @@ type parsed struct {
 	HTML        string              `json:"html"`
 	Attachments []*mail.Attachment  `json:"attachments"`
 	Warnings    []string            `json:"warnings"`
+	Guesses     []string            `json:"charset_guesses,omitempty"`
 	Synthetic   bool                `json:"synthetic_message_id"`
 	DeliveredTo []mail.Address      `json:"delivered_to,omitempty"`
 	Header      map[string][]string `json:"-"`
@@ -78,7 +79,7 @@ func parseFile(inv *invocation, name string) (*parsed, error) {
 	out := &parsed{MessageID: m.MessageID, From: m.From, To: nonNil(m.To), Cc: nonNil(m.Cc), ReplyTo: nonNil(m.ReplyTo),
 		Subject: m.Subject, InReplyTo: nonNilS(m.InReplyTo), References: nonNilS(m.References),
 		Class: cl.Class, ClassReason: cl.Reason, Bounce: cl.Bounce, Text: m.Text, ReplyText: helpdesk.ReplyText(m), HTML: m.HTML,
-		Attachments: m.Attachments, Warnings: nonNilS(m.Warnings), Synthetic: m.SyntheticMessageID, DeliveredTo: m.DeliveredTo}
+		Attachments: m.Attachments, Warnings: nonNilS(m.Warnings), Guesses: m.CharsetGuesses, Synthetic: m.SyntheticMessageID, DeliveredTo: m.DeliveredTo}
 	if out.Attachments == nil {
 		out.Attachments = []*mail.Attachment{}
 	}
