@@ -216,15 +216,17 @@ func (d *Dispatcher) worker(ctx context.Context, owner string, wake <-chan struc
 	}
 }
 
-// sendBatch sends claimed rows one after the other over one connection and
-// records them: failures at once, successes together at the end. When ctx
-// ends, the send in flight is finished and recorded, and the rows not tried
-// go back to the queue.
+// sendBatch sends claimed rows one after the other over one connection.
+// Each success is handed to a recorder that marks it sent while the next
+// row goes out (group commit), so a crash leaves only the rows of the last
+// round trip in doubt, not the whole batch. Failures are recorded at once.
+// When ctx ends, the send in flight is finished and recorded, and the rows
+// not tried go back to the queue.
 func (d *Dispatcher) sendBatch(ctx context.Context, owner string, sender MailSender, batch []Claimed) {
 	bg := context.WithoutCancel(ctx)
 	leaseUntil := d.cfg.Now().Add(d.cfg.Lease)
-	var sent []SentMail
-	defer func() { d.recordSent(bg, owner, sent) }() // the rows sent since the last record
+	rec := d.newSentRecorder(bg, owner)
+	defer rec.close()
 	for len(batch) > 0 {
 		if ctx.Err() != nil {
 			d.release(bg, owner, batch)
@@ -233,8 +235,7 @@ func (d *Dispatcher) sendBatch(ctx context.Context, owner string, sender MailSen
 		// No send may outlive the lease, or another sender could take the
 		// row; rows sent meanwhile are recorded before theirs expires.
 		if now := d.cfg.Now(); now.Add(d.cfg.SendTimeout).After(leaseUntil) {
-			d.recordSent(bg, owner, sent)
-			sent = nil
+			rec.flush()
 			leaseUntil = now.Add(d.cfg.Lease)
 			if batch = d.renew(bg, owner, batch, leaseUntil); len(batch) == 0 {
 				return
@@ -249,11 +250,78 @@ func (d *Dispatcher) sendBatch(ctx context.Context, owner string, sender MailSen
 			cancel()
 		}
 		if err == nil {
-			sent = append(sent, SentMail{ID: c.ID, At: d.cfg.Now()})
+			rec.add(SentMail{ID: c.ID, At: d.cfg.Now()})
 			continue
 		}
 		d.recordFailure(bg, owner, &c, err)
 	}
+}
+
+// sentRecorder marks sent rows from a goroutine of its own: whatever was
+// sent while the previous mark ran is marked by the next, in one statement.
+type sentRecorder struct {
+	d        *Dispatcher
+	ctx      context.Context
+	owner    string
+	mu       sync.Mutex
+	pending  []SentMail
+	unmarked sync.WaitGroup // rows added and not yet marked
+	wake     chan struct{}
+	stop     chan struct{}
+	exited   chan struct{}
+}
+
+func (d *Dispatcher) newSentRecorder(ctx context.Context, owner string) *sentRecorder {
+	r := &sentRecorder{d: d, ctx: ctx, owner: owner, wake: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{})}
+	go r.run()
+	return r
+}
+
+func (r *sentRecorder) add(s SentMail) {
+	r.unmarked.Add(1)
+	r.mu.Lock()
+	r.pending = append(r.pending, s)
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *sentRecorder) run() {
+	defer close(r.exited)
+	for {
+		select {
+		case <-r.wake:
+			r.drain()
+		case <-r.stop:
+			r.drain()
+			return
+		}
+	}
+}
+
+func (r *sentRecorder) drain() {
+	for {
+		r.mu.Lock()
+		batch := r.pending
+		r.pending = nil
+		r.mu.Unlock()
+		if len(batch) == 0 {
+			return
+		}
+		r.d.recordSent(r.ctx, r.owner, batch)
+		r.unmarked.Add(-len(batch))
+	}
+}
+
+// flush waits until every row added so far is marked.
+func (r *sentRecorder) flush() { r.unmarked.Wait() }
+
+// close marks what is left and stops the goroutine.
+func (r *sentRecorder) close() {
+	close(r.stop)
+	<-r.exited
 }
 
 // renew extends the lease of the rows left in batch and keeps those still ours.
@@ -273,7 +341,7 @@ func (d *Dispatcher) release(ctx context.Context, owner string, batch []Claimed)
 	}
 }
 
-// recordSent marks the batch's sent rows in one statement.
+// recordSent marks sent rows in one statement.
 func (d *Dispatcher) recordSent(ctx context.Context, owner string, sent []SentMail) {
 	if len(sent) == 0 {
 		return

@@ -10,6 +10,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/helpdesk/helpdesk/helpdesk"
 	"github.com/helpdesk/helpdesk/helpdesk/pgtest"
@@ -559,6 +560,64 @@ func TestDispatcher_ShutdownReturnsUntriedRowsToTheQueue(t *testing.T) {
 	for _, id := range ids[1:] {
 		if rw := row(t, s.DB(), id); rw.Status != "queued" || rw.Attempts != 0 {
 			t.Errorf("untried row %d = %+v, want queued with no attempt", id, rw)
+		}
+	}
+}
+
+// A crash mid-batch must leave in doubt only the row in flight: the rows
+// already sent are marked while the batch goes on, so a restart does not
+// send them again.
+func TestDispatcher_RowsSentEarlierInABatchAreMarkedWhileItGoesOn(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	var ids []int64
+	for i := range 6 {
+		ids = append(ids, enqueue(t, s.DB(), fmt.Sprintf("mid%d@example.com", i), "kim@acme.example", time.Now()).ID)
+	}
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	f := &fakeSender{}
+	f.onSend = func() {
+		if f.count() == 3 { // the fourth send hangs, as if the process were about to die
+			close(inFlight)
+			<-release
+		}
+	}
+	d := newDispatcher(t, s, nil, nil, func(cfg *helpdesk.DispatcherConfig) {
+		cfg.NewSender = func() (helpdesk.MailSender, error) { return f, nil }
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	<-inFlight
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var marked int
+		if err := s.DB().Get(&marked, `SELECT count(*) FROM outbox WHERE id = ANY($1) AND status = 'sent'`, pq.Array(ids[:3])); err != nil {
+			t.Fatal(err)
+		}
+		if marked == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("while the fourth row is being sent, %d of the three sent before it are marked sent; a crash now would send them again", marked)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if rw := row(t, s.DB(), ids[3]); rw.Status != "sending" {
+		t.Errorf("the row in flight is %q, want sending", rw.Status)
+	}
+	close(release)
+	deadline = time.Now().Add(10 * time.Second)
+	for f.count() < 6 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	for _, id := range ids {
+		if rw := row(t, s.DB(), id); rw.Status != "sent" || rw.Attempts != 1 {
+			t.Errorf("row %d = %+v, want sent once", id, rw)
 		}
 	}
 }
