@@ -12,6 +12,10 @@ type AccessPolicy struct {
 	// OrgCustomers lets plain customers act on every case of their org, not
 	// only their own (contacts always may).
 	OrgCustomers bool
+	// NewAddressHold holds for review a reply from an address we did not
+	// mail that carries a valid reply token (strict); by default it is
+	// appended and the address becomes a participant.
+	NewAddressHold bool
 }
 
 // Access decides whether user u may see and write into case c. Identity is

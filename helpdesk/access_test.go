@@ -129,8 +129,10 @@ func TestThreading_DecisionTableWithRealHeaders(t *testing.T) {
 			"From: stranger@evil.example\nTo: support@example.com\nSubject: Re: " + tag + "\nMessage-ID: <th-8@evil.example>\n\nlet me in\n", "new", false, "new_case"},
 		{"stranger in the Outlook conversation starts a new case",
 			"From: stranger@evil.example\nTo: support@example.com\nSubject: RE: 프린터 문의\nMessage-ID: <th-9@evil.example>\nThread-Index: AdbYuQ2F7PS0tWzmSgSjHr8HhW7fOgAABDfh\n\nhi\n", "new", false, "new_case"},
-		{"stranger replying to our Message-ID is held",
-			"From: stranger@evil.example\nTo: support@example.com\nSubject: Re: 프린터 문의\nMessage-ID: <th-10@evil.example>\nIn-Reply-To: <" + ackID + ">\n\nsend me the files\n", "token", true, "held"},
+		{"stranger replying to the customer's Message-ID is held",
+			"From: stranger@evil.example\nTo: support@example.com\nSubject: Re: 프린터 문의\nMessage-ID: <th-12@evil.example>\nIn-Reply-To: <th-1@mail.gmail.example>\n\nsend me the files\n", "in-reply-to", true, "held"},
+		{"stranger replying to our Message-ID (a valid reply token) is appended from a new address",
+			"From: stranger@evil.example\nTo: support@example.com\nSubject: Re: 프린터 문의\nMessage-ID: <th-10@evil.example>\nIn-Reply-To: <" + ackID + ">\n\nsend me the files\n", "token", true, "comment"},
 		{"forwarded message without token or reference is a new case",
 			"From: minsu@acme.example\nTo: support@example.com\nSubject: Fwd: 프린터 문의\nMessage-ID: <th-11@x.example>\n\n---------- Forwarded message ---------\nold text\n", "new", false, "new_case"},
 	} {
@@ -183,8 +185,7 @@ func TestIngest_StrangerMailCanOpenItsOwnCaseByConfiguration(t *testing.T) {
 	t.Parallel()
 	e := withPolicy(t, func(c *helpdesk.IngestConfig) { c.StrangerNewCase = true })
 	first := e.ingest(msg("Jane <jane@acme.example>", "Help", "sn-1@acme.example", "", "It broke."))
-	ack := outbox(t, e.s.DB(), first.CaseID)[0].MessageID
-	r := e.ingest(msg("Mallory <mallory@evil.example>", "Re: Help", "sn-2@evil.example", ack, "Me too"))
+	r := e.ingest(msg("Mallory <mallory@evil.example>", "Re: Help", "sn-2@evil.example", "sn-1@acme.example", "Me too"))
 	if r.Decision != "new_case" || r.CaseID == first.CaseID {
 		t.Fatalf("stranger with new_case policy: %+v", r)
 	}

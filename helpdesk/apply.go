@@ -39,6 +39,8 @@ func applyPlan(ctx context.Context, q Queryer, pl *plan, preps []*prepared, mail
 		func() error { return updateCases(ctx, q, pl, cfg.Policy) },
 		func() error { return insertEvents(ctx, q, pl.events, pl.fix) },
 		func() error { return insertParticipants(ctx, q, pl.participants) },
+		func() error { return applySelfService(ctx, q, pl) },
+		func() error { return insertGrantNotices(ctx, q, pl.grantNotices) },
 		func() error { return applySuppressions(ctx, q, pl.suppressions) },
 		func() error { return enqueue(ctx, q, n, mails) },
 		func() error { return dropStreamedBlobs(ctx, q, preps) },
@@ -266,7 +268,11 @@ func insertMessages(ctx context.Context, q Queryer, preps []*prepared, fix *stri
 			caseID = &o.c.ID
 		}
 		uidValidity, uid := int64(p.in.UIDValidity), int64(p.in.UID)
-		r.add(p.rowID, m.MessageID, p.in.Mailbox, uidValidity, uid, m.From.Canonical(), truncateText(m.Subject, 1000),
+		from := m.From.Canonical()
+		if p.webFrom != "" {
+			from = p.webFrom
+		}
+		r.add(p.rowID, m.MessageID, p.in.Mailbox, uidValidity, uid, from, truncateText(m.Subject, 1000),
 			strings.Join(m.InReplyTo, " "), pq.Array(m.References), string(p.class.Class), p.class.Reason, max(p.raw.size, p.in.Size),
 			p.now, p.raw.id, ti, m.OriginalMessageID, m.MessageIDAlias, caseID, o.decision, o.rule, truncateText(reason, 2000),
 			truncateText(o.tokenCheck, 1000), truncateText(o.access, 1000), p.now, "in")
@@ -279,13 +285,13 @@ func insertMessages(ctx context.Context, q Queryer, preps []*prepared, fix *stri
 }
 
 func insertComments(ctx context.Context, q Queryer, comments []*plannedComment) error {
-	cr, ar := rows{cols: 9}, rows{cols: 9}
+	cr, ar := rows{cols: 10}, rows{cols: 9}
 	for _, c := range comments {
 		var author *int64
 		if c.author != nil {
 			author = &c.author.ID
 		}
-		cr.add(c.id, c.c.ID, author, c.msg.rowID, c.public, !c.public, c.body, c.msg.msg.Text, c.now)
+		cr.add(c.id, c.c.ID, author, c.msg.rowID, c.public, !c.public && !c.internal, c.internal, c.body, c.msg.msg.Text, c.now)
 		for _, a := range c.msg.msg.Attachments {
 			b := c.msg.blobs[a]
 			if b == nil {
@@ -294,7 +300,7 @@ func insertComments(ctx context.Context, q Queryer, comments []*plannedComment) 
 			ar.add(c.id, b.id, a.Filename, a.ContentType, a.Size, a.Truncated, a.ContentID, a.Inline, c.now)
 		}
 	}
-	if err := cr.exec(ctx, q, "comments", `INSERT INTO comments (id, case_id, author_id, message_id, public, held, body, full_body, created_at)`, ""); err != nil {
+	if err := cr.exec(ctx, q, "comments", `INSERT INTO comments (id, case_id, author_id, message_id, public, held, internal, body, full_body, created_at)`, ""); err != nil {
 		return err
 	}
 	return ar.exec(ctx, q, "attachments", `INSERT INTO attachments (comment_id, blob_id, filename, content_type, size, truncated,
@@ -325,11 +331,29 @@ func insertEvents(ctx context.Context, q Queryer, events []*plannedEvent, fix *s
 }
 
 func insertParticipants(ctx context.Context, q Queryer, ps []plannedParticipant) error {
-	r := rows{cols: 4}
+	r := rows{cols: 7}
 	for _, p := range ps {
-		r.add(p.c.ID, p.u.ID, "customer", p.c.CreatedAt)
+		var by *int64
+		if p.addedBy != nil {
+			by = &p.addedBy.ID
+		}
+		r.add(p.c.ID, p.u.ID, p.role, p.now, p.address, by, p.reason)
 	}
-	return r.exec(ctx, q, "participants", `INSERT INTO case_participants (case_id, user_id, role, created_at)`, "ON CONFLICT DO NOTHING")
+	return r.exec(ctx, q, "participants", `INSERT INTO case_participants (case_id, user_id, role, created_at, address, added_by, reason)`,
+		"ON CONFLICT DO NOTHING")
+}
+
+func insertGrantNotices(ctx context.Context, q Queryer, gs []plannedGrantNotice) error {
+	r := rows{cols: 3}
+	seen := map[[2]int64]bool{}
+	for _, g := range gs {
+		if k := [2]int64{g.reseller.ID, g.org}; !seen[k] {
+			seen[k] = true
+			r.add(g.reseller.ID, g.org, g.now)
+		}
+	}
+	return r.exec(ctx, q, "grant notices", `INSERT INTO grant_notices (reseller_id, customer_org_id, told_at)`,
+		"ON CONFLICT (reseller_id, customer_org_id) DO UPDATE SET told_at = excluded.told_at")
 }
 
 // applySuppressions records verified permanent bounces (rare: one

@@ -44,6 +44,7 @@ type prepared struct {
 	rowID     int64
 	dup       bool
 	out       outcomeRec
+	webFrom   string // a web form's own From, when the decider made its requester the sender
 }
 
 // storedBlob is content kept in the database: already streamed there (id
@@ -71,8 +72,10 @@ type plan struct {
 	comments     []*plannedComment
 	events       []*plannedEvent
 	participants []plannedParticipant
+	grantNotices []plannedGrantNotice
 	suppressions []plannedSuppression
 	notices      []*notice
+	self         selfServicePlan   // known-issue links and subscriptions (selfservice_store.go)
 	fix          *strings.Replacer // provisional case numbers → real ones
 }
 
@@ -81,9 +84,12 @@ type plannedComment struct {
 	author *User
 	msg    *prepared
 	public bool
-	body   string
-	now    time.Time
-	id     int64
+	// internal: an agent's note; a comment neither public nor internal is
+	// held for review.
+	internal bool
+	body     string
+	now      time.Time
+	id       int64
 }
 
 type plannedEvent struct {
@@ -95,8 +101,21 @@ type plannedEvent struct {
 }
 
 type plannedParticipant struct {
-	c *caseView
-	u *User
+	c       *caseView
+	u       *User
+	role    string // cc, customer, new_address, released
+	address string // the address they were added as
+	addedBy *User  // nil: the system
+	reason  string
+	now     time.Time
+}
+
+// plannedGrantNotice records that a reseller was told a customer org has
+// not granted it access.
+type plannedGrantNotice struct {
+	reseller *User
+	org      int64
+	now      time.Time
 }
 
 type plannedSuppression struct {
@@ -108,6 +127,12 @@ type plannedSuppression struct {
 // runBatch ingests batch inside tx. A duplicate Message-ID is reported in
 // its Result and changes nothing but the cursor.
 func (g *Ingester) runBatch(ctx context.Context, tx Queryer, batch []Inbound) ([]Result, error) {
+	return g.runBatchWith(ctx, tx, batch, nil)
+}
+
+// runBatchWith is runBatch; a release order (held.go) decides its one
+// stored mail as an operator released it.
+func (g *Ingester) runBatchWith(ctx context.Context, tx Queryer, batch []Inbound, order *releaseOrder) ([]Result, error) {
 	if err := lockCursor(ctx, tx, batch[0]); err != nil {
 		return nil, err
 	}
@@ -119,7 +144,17 @@ func (g *Ingester) runBatch(ctx context.Context, tx Queryer, batch []Inbound) ([
 		}
 		preps[i] = p
 	}
-	w, err := gather(ctx, tx, g.keys(preps), &g.cfg, preps[0].now)
+	k := g.keys(preps)
+	if order != nil {
+		preps[0].rowID = order.rowID // the released mail keeps its id
+		if order.caseID != 0 {
+			k.caseIDs[order.caseID] = true
+		}
+		if order.operator != nil {
+			k.addrs.add(order.operator.LoginEmail)
+		}
+	}
+	w, err := gather(ctx, tx, k, &g.cfg, preps[0].now)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +165,7 @@ func (g *Ingester) runBatch(ctx context.Context, tx Queryer, batch []Inbound) ([
 			continue
 		}
 		w.stored[p.msg.MessageID] = true
-		d := &decider{w: w, cfg: &g.cfg, n: g.cfg.Notifier, plan: pl, p: p, now: p.now}
+		d := &decider{w: w, cfg: &g.cfg, n: g.cfg.Notifier, plan: pl, p: p, now: p.now, release: order}
 		if err := d.decide(); err != nil {
 			return nil, fmt.Errorf("message <%s>: %w", p.msg.MessageID, err)
 		}
@@ -254,6 +289,10 @@ func (g *Ingester) prepare(ctx context.Context, tx Queryer, in Inbound) (*prepar
 	p.msg = msg
 	ci := msg.ClassifyInput()
 	ci.LoopID, ci.OwnMessageIDDomain, ci.OwnAddresses = g.cfg.LoopID, g.cfg.MessageIDDomain, g.cfg.Own
+	ci.ReplyTo = []string{}
+	for _, a := range msg.ReplyTo {
+		ci.ReplyTo = append(ci.ReplyTo, a.Canonical())
+	}
 	p.class = threading.Classify(ci)
 	p.replyText = ReplyText(msg)
 	if v := first(msg.Header, "Thread-Index"); v != "" {
@@ -302,6 +341,11 @@ func (g *Ingester) keys(preps []*prepared) gatherKeys {
 				k.domains.add(domainOf(addr))
 			}
 		}
+		if r := p.class.Requester; r != "" { // a web form's requester
+			k.addrs.add(r)
+			k.froms.add(r)
+			k.domains.add(domainOf(r))
+		}
 		for _, id := range append(append([]string{}, m.InReplyTo...), m.References...) {
 			k.refs.add(id)
 		}
@@ -310,6 +354,7 @@ func (g *Ingester) keys(preps []*prepared) gatherKeys {
 			k.caseIDs[n] = true
 		}
 		g.tokenKeys(p, &k)
+		g.selfServiceKeys(p, &k)
 		cmds, _ := lifecycle.ParseCommands(p.replyText)
 		for _, c := range cmds {
 			switch c.Name {
@@ -367,6 +412,12 @@ func (g *Ingester) tokenKeys(p *prepared, k *gatherKeys) {
 // trip and gives them out in decision order.
 func reserveIDs(ctx context.Context, q Queryer, pl *plan, preps []*prepared, w *world, n *Notifier) error {
 	msgs, raws, blobs := toStore(preps, w)
+	var fresh []*prepared // a released mail keeps its row id
+	for _, p := range msgs {
+		if p.rowID == 0 {
+			fresh = append(fresh, p)
+		}
+	}
 	outbox := 0
 	if n != nil && !n.cfg.PlainEnvelope {
 		outbox = len(pl.notices)
@@ -388,7 +439,7 @@ func reserveIDs(ctx context.Context, q Queryer, pl *plan, preps []*prepared, w *
 		array(SELECT nextval(pg_get_serial_sequence('raw_messages', 'id')) FROM generate_series(1, $5)) AS raws,
 		array(SELECT nextval(pg_get_serial_sequence('blobs', 'id')) FROM generate_series(1, $6)) AS blobs,
 		array(SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, $7)) AS outbox`,
-		len(pl.cases), len(pl.users), len(pl.comments), len(msgs), len(raws), len(blobs), outbox); err != nil {
+		len(pl.cases), len(pl.users), len(pl.comments), len(fresh), len(raws), len(blobs), outbox); err != nil {
 		return fmt.Errorf("reserve ids: %w", mapErr(err))
 	}
 	var pairs []string
@@ -406,7 +457,7 @@ func reserveIDs(ctx context.Context, q Queryer, pl *plan, preps []*prepared, w *
 	for i, c := range pl.comments {
 		c.id = ids.Comments[i]
 	}
-	for i, p := range msgs {
+	for i, p := range fresh {
 		p.rowID = ids.Messages[i]
 	}
 	for i, r := range raws {

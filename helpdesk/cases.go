@@ -83,6 +83,7 @@ type Comment struct {
 	Author      *string      `db:"author" json:"author"`
 	Public      bool         `db:"public" json:"public"`
 	Held        bool         `db:"held" json:"held"`
+	Internal    bool         `db:"internal" json:"internal"` // an agent's internal note
 	Body        string       `db:"body" json:"body"`
 	CreatedAt   time.Time    `db:"created_at" json:"created_at"`
 	Attachments []Attachment `db:"-" json:"attachments"`
@@ -203,6 +204,7 @@ type NewComment struct {
 	MessageID *int64
 	Public    bool
 	Held      bool
+	Internal  bool
 	Body      string
 	FullBody  string
 	Now       time.Time
@@ -211,9 +213,9 @@ type NewComment struct {
 // AddComment appends a comment and marks the case active.
 func AddComment(ctx context.Context, q Queryer, c NewComment) (int64, error) {
 	var id int64
-	err := q.GetContext(ctx, &id, `INSERT INTO comments (case_id, author_id, message_id, public, held, body, full_body, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		c.CaseID, c.AuthorID, c.MessageID, c.Public, c.Held, c.Body, c.FullBody, c.Now)
+	err := q.GetContext(ctx, &id, `INSERT INTO comments (case_id, author_id, message_id, public, held, internal, body, full_body, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		c.CaseID, c.AuthorID, c.MessageID, c.Public, c.Held, c.Internal, c.Body, c.FullBody, c.Now)
 	if err != nil {
 		return 0, fmt.Errorf("case %d: add comment: %w", c.CaseID, mapErr(err))
 	}
@@ -363,7 +365,7 @@ func GetCaseDetail(ctx context.Context, q Queryer, id int64) (*CaseDetail, error
 		return nil, err
 	}
 	d := &CaseDetail{Case: *c, Comments: []Comment{}, Events: []Event{}, Messages: []Message{}}
-	if err := q.SelectContext(ctx, &d.Comments, `SELECT m.id, m.case_id, u.login_email AS author, m.public, m.held, m.body, m.created_at
+	if err := q.SelectContext(ctx, &d.Comments, `SELECT m.id, m.case_id, u.login_email AS author, m.public, m.held, m.internal, m.body, m.created_at
 		FROM comments m LEFT JOIN users u ON u.id = m.author_id WHERE m.case_id = $1 ORDER BY m.created_at, m.id`, id); err != nil {
 		return nil, fmt.Errorf("case %d comments: %w", id, mapErr(err))
 	}
@@ -423,7 +425,7 @@ func ExplainMessage(ctx context.Context, q Queryer, messageID string) (*Why, err
 	w := &Why{}
 	err := q.GetContext(ctx, w, `SELECT m.message_id, m.original_message_id, m.from_address, m.subject, m.mailbox, m.created_at, m.class, m.class_reason,
 			m.rule, m.reason, m.token_check, m.sender_access, m.decision, m.case_id, m.raw_id IS NOT NULL AS raw_kept,
-			(SELECT CASE WHEN c.held THEN 'held for review' WHEN c.public THEN 'public comment' ELSE 'internal note' END
+			(SELECT CASE WHEN c.internal THEN 'internal note' WHEN c.held THEN 'held for review' WHEN c.public THEN 'public comment' ELSE 'internal note' END
 			 FROM comments c WHERE c.message_id = m.id) AS comment
 		FROM messages m WHERE m.direction = 'in' AND (m.message_id = $1 OR m.id = (SELECT min(o.id) FROM messages o
 			WHERE o.thread_alias = $1 AND o.direction = 'in') OR m.id = (SELECT min(o.id) FROM messages o

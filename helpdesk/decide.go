@@ -24,6 +24,10 @@ type decider struct {
 	plan *plan
 	p    *prepared
 	now  time.Time
+	// release: an operator released this held mail (held.go).
+	release *releaseOrder
+	// newAddress: the sender is a new address a reply token vouched for.
+	newAddress string
 }
 
 // decide threads p and applies the lifecycle, in the order of DESIGN §4-5.
@@ -33,6 +37,9 @@ func (d *decider) decide() error {
 		d.record(nil, DecisionIgnored, threading.RuleOwnMail, p.class.Reason)
 		p.out.tokenCheck = "not checked"
 		return nil
+	}
+	if d.release != nil {
+		return d.released()
 	}
 	sender := d.w.user(p.msg.From.Canonical())
 	dec := d.thread(sender)
@@ -60,11 +67,22 @@ func (d *decider) decide() error {
 		}
 		return nil
 	}
+	if d.selfService(c, sender) {
+		return nil // a case list or a known-issue subscription (selfservice.go)
+	}
 	if c != nil {
+		if p.class.Requester != "" {
+			// Reply-To never grants access to a case: the From decides.
+			dec.Reason += "; " + threading.WebFormReason + " is used for a new case only; on a case the From " +
+				p.msg.From.Canonical() + " decides"
+		}
 		return d.reply(c, sender, dec)
 	}
 	if d.waitForParent(dec) {
 		return nil
+	}
+	if p.class.Requester != "" {
+		return d.webForm(dec)
 	}
 	return d.open(sender, dec.Reason)
 }
@@ -157,6 +175,11 @@ func (d *decider) reply(c *caseView, known *User, dec threading.Decision) error 
 	if ok {
 		return d.comment(c, known, dec)
 	}
+	if u := d.vouched(c, known, dec); u != nil {
+		d.p.out.access = why + "; " + d.p.out.access
+		dec.Reason += "; from a new address: " + d.newAddress + " (the reply token proves it received our mail)"
+		return d.comment(c, u, dec)
+	}
 	if d.cfg.StrangerNewCase && (known == nil || !IsStaff(known.Role)) {
 		return d.open(known, dec.Reason+"; "+why+", so a case of its own")
 	}
@@ -211,9 +234,9 @@ func first(h map[string][]string, k string) string {
 // footers removed (never empty when the mail has text).
 func ReplyText(m *mail.Message) string {
 	if m.TextFromHTML {
-		return reply.FromHTML(m.HTML).Text
+		return reply.FromHTML(m.HTML).Comment()
 	}
-	return reply.FromText(m.Text).Text
+	return reply.FromText(m.Text).Comment()
 }
 
 func displayName(u *User) string {

@@ -43,15 +43,20 @@ func (d *decider) open(known *User, why string) error {
 	if org != nil {
 		plan = org.Plan
 	}
-	sev, sevWhy := lifecycle.SeverityFor(subject, d.p.msg.Header, plan)
+	choice := lifecycle.ChooseSeverity(subject, d.p.replyText, d.p.msg.Header, plan)
+	sev, sevWhy := choice.Severity, choice.Why
 	c := d.newCase(truncateText(subject, 500), sev, org, sender, nil)
+	c.sevChoice = choice
 	why += "; severity " + string(c.state.Severity) + " (" + sevWhy + ")"
 	for _, u := range customers {
-		d.plan.participants = append(d.plan.participants, plannedParticipant{c: c, u: u})
-		c.participants[u.ID] = true
+		d.addParticipant(c, u, "customer", u.LoginEmail, sender, "the customer the reseller "+sender.LoginEmail+" wrote for")
 	}
 	d.addComment(c, sender, true)
 	d.record(c, DecisionNewCase, threading.RuleNew, why)
+	d.ccParticipants(c, sender)
+	if sender.Role == RoleReseller && len(customers) == 0 {
+		d.tellNoGrant(c, sender)
+	}
 	d.w.senderOf(d.p.msg.From.Canonical()).recent = append(d.w.senderOf(d.p.msg.From.Canonical()).recent,
 		senderEvent{CaseID: &c.ID, Decision: DecisionNewCase, CreatedAt: d.now})
 	out := lifecycle.Opened(c.state)
@@ -207,6 +212,9 @@ func (d *decider) refuse(reason templates.RefusalReason) {
 // throttled holds back a new case from a sender over the limit. It reports
 // whether it did.
 func (d *decider) throttled() bool {
+	if d.release != nil {
+		return false // an operator's decision
+	}
 	from := d.p.msg.From.Canonical()
 	limit := d.cfg.SenderCaseLimit
 	if from == "" || limit <= 0 {

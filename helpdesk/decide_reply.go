@@ -39,11 +39,13 @@ func (d *decider) comment(c *caseView, sender *User, dec threading.Decision) err
 	switch out.Comment {
 	case lifecycle.PublicComment, lifecycle.InternalComment:
 		d.addComment(c, sender, out.Comment == lifecycle.PublicComment)
+		d.plan.comments[len(d.plan.comments)-1].internal = out.Comment == lifecycle.InternalComment
 		decision = DecisionComment
 	}
 	d.record(c, decision, dec.Rule, dec.Reason+"; "+out.Reason)
+	d.ccParticipants(c, sender)
 	d.carryOut(c, before, &out, effects{actor: sender, comment: d.commentData(sender), inReplyTo: d.p.msg.MessageID,
-		prevAuthor: prevAuthor, prevBody: prevBody, relay: true})
+		prevAuthor: prevAuthor, prevBody: prevBody, relay: true, newAddress: d.newAddress})
 	return nil
 }
 
@@ -72,6 +74,7 @@ func (d *decider) followUp(old *caseView, sender *User, before lifecycle.Case, o
 		s.recent = append(s.recent, senderEvent{CaseID: &c.ID, Decision: DecisionFollowUp, CreatedAt: d.now})
 	}
 	d.record(c, DecisionFollowUp, dec.Rule, dec.Reason)
+	d.ccParticipants(c, sender)
 	d.p.out.followUpOf = old // the reason names both numbers once they are known
 	fo := lifecycle.Outcome{Case: c.state, Notices: notices}
 	d.carryOut(c, c.state, &fo, effects{actor: sender, comment: d.commentData(sender), inReplyTo: d.p.msg.MessageID})
@@ -124,6 +127,7 @@ type effects struct {
 	prevBody   string
 	relay      bool             // a public agent comment goes to the submitter
 	held       string           // why the mail was held for review
+	newAddress string           // the reply came from this address, vouched for by a reply token
 	now        time.Time        // outside ingest: when
 	policy     lifecycle.Policy // outside ingest: the lifecycle policy
 }

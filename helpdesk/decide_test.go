@@ -84,6 +84,16 @@ func decideMail(t *testing.T, from, id, inReplyTo, subject, body string, extra .
 	return &prepared{msg: m, now: decideNow, class: threading.Classify(ci), replyText: ReplyText(m), blobs: map[*mail.Attachment]*storedBlob{}}
 }
 
+// tokenMessageID is the Message-ID of our mail about case to recipient.
+func tokenMessageID(t *testing.T, caseID, recipient int64) string {
+	t.Helper()
+	tokens, err := threading.NewTokens("test-secret-0123456789abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return threading.OwnMessageIDPrefix + tokens.Sign(caseID, recipient) + ".1@example.com"
+}
+
 type decided struct {
 	decision string
 	caseID   int64 // < 0: the n-th case the batch opened (-1 the first)
@@ -156,6 +166,50 @@ func TestDecide_Table(t *testing.T) {
 				return []*prepared{decideMail(t, "support@example.com", "l1@example.com", "", "Loop", "Ours.", "X-Helpdesk-Loop: loop")}
 			},
 			[]decided{{DecisionIgnored, 0, nil}}},
+		{"a colleague in Cc of the submitter's mail is a participant whose reply is a comment", nil,
+			func(t *testing.T) []*prepared {
+				return []*prepared{
+					decideMail(t, "minsu@acme.example", "cc1@acme.example", "first@acme.example", "Re: Printer", "Jiwoo knows more.",
+						"Cc: Jiwoo <jiwoo@partner.example>"),
+					decideMail(t, "jiwoo@partner.example", "cc2@partner.example", "cc1@acme.example", "Re: Printer", "It is the fuser."),
+				}
+			},
+			[]decided{{DecisionComment, 7, []string{"agent_customer_replied"}}, {DecisionComment, 7, []string{"agent_customer_replied"}}}},
+		{"a stranger's Cc adds no participant: their colleague's reply is held", nil,
+			func(t *testing.T) []*prepared {
+				return []*prepared{
+					decideMail(t, "eve@evil.example", "cc3@evil.example", "first@acme.example", "Re: Printer", "Me too.", "Cc: mal@evil.example"),
+					decideMail(t, "mal@evil.example", "cc4@evil.example", "cc3@evil.example", "Re: Printer", "Let us in."),
+				}
+			},
+			[]decided{{DecisionHeld, 7, []string{"held_for_review"}}, {DecisionHeld, 7, []string{"held_for_review"}}}},
+		{"a reply from a new address with a valid reply token is appended", nil,
+			func(t *testing.T) []*prepared {
+				return []*prepared{decideMail(t, "minsu.phone@mobile.example", "na1@mobile.example", tokenMessageID(t, 7, 10), "Re: Printer", "From my phone.")}
+			},
+			[]decided{{DecisionComment, 7, []string{"agent_customer_replied"}}}},
+		{"a reply from a new address is held under the strict policy", func(c *IngestConfig) { c.Access.NewAddressHold = true },
+			func(t *testing.T) []*prepared {
+				return []*prepared{decideMail(t, "minsu.phone@mobile.example", "na2@mobile.example", tokenMessageID(t, 7, 10), "Re: Printer", "From my phone.")}
+			},
+			[]decided{{DecisionHeld, 7, []string{"held_for_review"}}}},
+		{"a web form's mail opens a case for the Reply-To person", nil,
+			func(t *testing.T) []*prepared {
+				return []*prepared{decideMail(t, "Shop <noreply@shop.example>", "w1@shop.example", "", "Contact form", "Where is my order?",
+					"Reply-To: Kim <kim@customer.example>")}
+			},
+			[]decided{{DecisionNewCase, -1, []string{"case_received", "agent_new_case"}}}},
+		{"a web form's Reply-To naming staff opens no case", nil,
+			func(t *testing.T) []*prepared {
+				return []*prepared{decideMail(t, "noreply@shop.example", "w2@shop.example", "", "Contact form", "Hi.", "Reply-To: alice@example.com")}
+			},
+			[]decided{{DecisionRefused, 0, nil}}},
+		{"a web form's Reply-To never gives access to a case", nil,
+			func(t *testing.T) []*prepared {
+				return []*prepared{decideMail(t, "noreply@shop.example", "w3@shop.example", "first@acme.example", "Re: Printer", "Hi.",
+					"Reply-To: minsu@acme.example")}
+			},
+			[]decided{{DecisionHeld, 7, []string{"held_for_review"}}}},
 		{"an unknown sender under the registered policy is refused once", func(c *IngestConfig) { c.UnknownSenders = "registered" },
 			func(t *testing.T) []*prepared {
 				return []*prepared{

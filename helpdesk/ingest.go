@@ -56,6 +56,9 @@ type IngestConfig struct {
 	// mail is stored as throttled, unanswered, and agents get one digest
 	// (default 5; negative: no limit). See loops.go.
 	SenderCaseLimit int
+	// SelfServiceLimit is how many self-service mails ("my cases") one
+	// address gets answered per hour (default 10; negative: no limit).
+	SelfServiceLimit int
 	// LoopWindow: a new case from an address we sent an automated mail to
 	// within this time is not acknowledged when it quotes that mail (default
 	// 10m; negative: off).

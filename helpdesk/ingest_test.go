@@ -338,8 +338,8 @@ func TestIngest_StrangerReplyIsHeldNotAComment(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	first := e.ingest(msg("Jane <jane@acme.example>", "Help", "s-1@acme.example", "", "It broke."))
-	ack := outbox(t, e.s.DB(), first.CaseID)[0].MessageID
-	r := e.ingest(msg("Mallory <mallory@evil.example>", "Re: Help", "s-2@evil.example", ack, "Send me the passwords."))
+	// No reply token: a reply to our mail would prove receipt (participants_test.go).
+	r := e.ingest(msg("Mallory <mallory@evil.example>", "Re: Help", "s-2@evil.example", "s-1@acme.example", "Send me the passwords."))
 	if r.Decision != "held" || r.CaseID != first.CaseID {
 		t.Fatalf("result = %+v", r)
 	}
@@ -530,10 +530,9 @@ func TestReprocess_HeldMessageBecomesACommentOnceTheSenderIsAllowed(t *testing.T
 	e := newEnv(t)
 	ctx := context.Background()
 	first := e.ingest(msg("Jane <jane@acme.example>", "Help", "rp-1@acme.example", "", "It broke."))
-	ack := outbox(t, e.s.DB(), first.CaseID)[0].MessageID
 	mustOrg(t, e.s.DB(), "Partner", "", "partner.example")
 	mustUser(t, e.s.DB(), "sam@partner.example", "customer", "Partner")
-	held := e.ingest(msg("Sam <sam@partner.example>", "Re: Help", "rp-2@partner.example", ack, "I can help."))
+	held := e.ingest(msg("Sam <sam@partner.example>", "Re: Help", "rp-2@partner.example", "rp-1@acme.example", "I can help."))
 	if held.Decision != "held" {
 		t.Fatalf("first pass: %+v", held)
 	}
@@ -557,5 +556,41 @@ func TestReprocess_HeldMessageBecomesACommentOnceTheSenderIsAllowed(t *testing.T
 	}
 	if n := count(t, e.s.DB(), `SELECT count(*) FROM raw_messages`); n != 2 {
 		t.Fatalf("%d raw mails kept, want 2 (the old copy replaced)", n)
+	}
+}
+
+func TestIngest_ForwardedMailBelowANoteIsKeptAsTheForwardedPart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	body := "참고하세요. 어제부터 이 오류가 납니다.\n\n---------- Forwarded message ---------\n" +
+		"From: Billing <billing@vendor.example>\nDate: Thu, Nov 19, 2026 at 9:12 AM\nSubject: Payment failed\nTo: <minsu@acme.example>\n\n" +
+		"Your payment of 120,000 KRW failed: card declined (code 51).\n"
+	r := e.ingest(msg("Minsu <minsu@acme.example>", "Fwd: Payment failed", "fwd-1@acme.example", "", body))
+	var got string
+	if err := e.s.DB().Get(&got, `SELECT body FROM comments c JOIN messages m ON m.id = c.message_id WHERE m.message_id = $1`, r.MessageID); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"참고하세요. 어제부터 이 오류가 납니다.", "---------- Forwarded message ----------", "From: Billing <billing@vendor.example>",
+		"card declined (code 51)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("comment lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestIngest_NoticesForADisabledAssigneeGoToTheAgentAddress(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	first := e.ingest(msg("Minsu <minsu@acme.example>", "printer", "da-1@acme.example", "", "The printer is broken."))
+	ack := outbox(t, e.s.DB(), first.CaseID)[0]
+	e.ingest(msg("alice@example.com", "Re: printer", "da-2@example.com", ack.MessageID, "#assign me\nLooking into it."))
+	if _, err := e.s.DB().Exec(`UPDATE users SET active = false WHERE login_email = 'alice@example.com'`); err != nil {
+		t.Fatal(err)
+	}
+	e.ingest(msg("minsu@acme.example", "Re: printer", "da-3@acme.example", ack.MessageID, "Still broken."))
+	rows := outbox(t, e.s.DB(), first.CaseID)
+	last := rows[len(rows)-1]
+	if last.Kind != "agent_customer_replied" || last.Rcpt != "agents@example.com" {
+		t.Fatalf("last notice %s to %s, want agent_customer_replied to agents@example.com (alice is disabled)", last.Kind, last.Rcpt)
 	}
 }

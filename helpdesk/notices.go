@@ -21,6 +21,7 @@ type notice struct {
 	autoReplied bool
 	fromName    string
 	files       []relayFile // attachments sent along
+	agentFiles  *agentFiles // a customer's files listed to agents: links filled when rendered
 	err         error       // a notice the rules cannot render
 	threadLen   int         // how much of the case's thread it follows
 	messageID   string      // chosen when rendered
@@ -72,8 +73,8 @@ func (d *decider) audience(c *caseView, a lifecycle.Audience, actor *User) (Reci
 		return UserRecipient(actor), true
 	case lifecycle.ToManager:
 		return byAddress(d.n.cfg.ManagerAddress)
-	default: // agents: the assignee, else the agent address
-		if c.assignee != nil {
+	default: // agents: the assignee, else (none, or disabled) the agent address
+		if c.assignee != nil && c.assignee.Active {
 			return UserRecipient(c.assignee), true
 		}
 		return byAddress(d.n.cfg.AgentAddress)
@@ -96,12 +97,18 @@ func (d *decider) lifecycleNotice(c *caseView, before lifecycle.Case, out *lifec
 	if !ok {
 		return
 	}
+	var files []relayFile
+	var af *agentFiles
+	if agentCommentNotice(nt.Kind) {
+		files, af = d.filesForAgents(c, &x)
+	}
 	data, ok := d.noticeData(c, before, out, nt, x)
 	if !ok {
 		return
 	}
 	// The acknowledgement answers the mail itself (auto-replied, RFC 3834).
-	d.notify(&notice{c: c, to: to, data: data, inReplyTo: x.inReplyTo, autoReplied: nt.Kind == lifecycle.NoticeCaseReceived})
+	d.notify(&notice{c: c, to: to, data: data, inReplyTo: x.inReplyTo, autoReplied: nt.Kind == lifecycle.NoticeCaseReceived,
+		files: files, agentFiles: af})
 }
 
 // noticeData captures the template data of a lifecycle notice.
@@ -123,19 +130,27 @@ func (d *decider) noticeData(c *caseView, before lifecycle.Case, out *lifecycle.
 		if d.p == nil {
 			return nil, false
 		}
-		m, why := d.p.msg, x.held
+		p, m, why := d.p, d.p.msg, x.held
 		return func(b templates.Base) templates.Data {
 			return templates.HeldForReviewData{Base: b, Sender: templates.Person{Name: m.From.Name, Email: m.From.Canonical()},
-				Reason: why, MessageSubject: m.Subject, MessageID: m.MessageID}
+				Reason: why, MessageSubject: m.Subject, MessageID: m.MessageID, HeldID: p.rowID} // the row id is reserved before rendering
 		}, true
 	case lifecycle.NoticeCaseReceived:
+		ack := caseReceived(v.sevChoice, v.plan, d.cfg.Policy.SLA)
+		ack.Severity, ack.FirstResponseDue = v.Severity, deTime(v.FirstResponseDueAt)
 		return func(b templates.Base) templates.Data {
-			return templates.CaseReceivedData{Base: b, Severity: v.Severity, FirstResponseDue: deTime(v.FirstResponseDueAt)}
+			a := ack
+			a.Base = b
+			return a
 		}, true
+	case lifecycle.NoticeCustomerCommandResult:
+		return customerCommandResultData(out)
 	case lifecycle.NoticeStatusChanged:
 		reason := out.Reason
+		byCustomer := x.actor != nil && !IsStaff(x.actor.Role)
 		return func(b templates.Base) templates.Data {
-			return templates.StatusChangedData{Base: b, From: string(before.Status), To: v.Status, Reason: reason, ReopenUntil: nt.At}
+			return templates.StatusChangedData{Base: b, From: string(before.Status), To: v.Status, Reason: reason, ReopenUntil: nt.At,
+				ByCustomer: byCustomer}
 		}, true
 	case lifecycle.NoticeFollowUpOpened:
 		prev := d.w.cases[deref64(c.FollowUpOf)]
@@ -171,6 +186,12 @@ func (d *decider) noticeData(c *caseView, before lifecycle.Case, out *lifecycle.
 		return commandResultData(out)
 	}
 	if data, ok := agentNoticeData(&v, nt, x, requester, assignee); ok {
+		if nt.Kind == lifecycle.NoticeAgentCustomerReplied {
+			data = changedByCustomer(data, nt, before.Severity, out.Case.Severity)
+		}
+		if prev := d.w.cases[deref64(c.FollowUpOf)]; prev != nil && nt.Kind == lifecycle.NoticeAgentNewCase {
+			return followsCase(data, prev.ID, prev.Subject), true
+		}
 		return data, true
 	}
 	d.notify(&notice{c: c, err: fmt.Errorf("lifecycle notice %q has no template", nt.Kind)})
@@ -187,11 +208,12 @@ func agentNoticeData(v *caseView, nt lifecycle.Notice, x effects, requester temp
 		}, true
 	case lifecycle.NoticeAgentCustomerReplied:
 		return func(b templates.Base) templates.Data {
-			return templates.AgentCustomerRepliedData{Base: b, Requester: requester, Organization: v.Org, Status: v.Status, Comment: x.comment}
+			return templates.AgentCustomerRepliedData{Base: b, Requester: requester, Organization: v.Org, Status: v.Status, Comment: x.comment,
+				NewAddress: x.newAddress}
 		}, true
 	case lifecycle.NoticeAgentReopened:
 		return func(b templates.Base) templates.Data {
-			return templates.AgentReopenedData{Base: b, Requester: requester, Organization: v.Org, Comment: x.comment}
+			return templates.AgentReopenedData{Base: b, Requester: requester, Organization: v.Org, Comment: x.comment, NewAddress: x.newAddress}
 		}, true
 	case lifecycle.NoticeAgentEscalation:
 		return func(b templates.Base) templates.Data {
@@ -207,6 +229,19 @@ func agentNoticeData(v *caseView, nt lifecycle.Notice, x effects, requester temp
 		return func(b templates.Base) templates.Data { return templates.SLABreachData{Base: b, SLA: sla} }, true
 	}
 	return nil, false
+}
+
+// followsCase names the closed case a follow-up case continues in its
+// agent notice.
+func followsCase(data func(templates.Base) templates.Data, id int64, subject string) func(templates.Base) templates.Data {
+	return func(b templates.Base) templates.Data {
+		d, ok := data(b).(templates.AgentNewCaseData)
+		if !ok {
+			return data(b)
+		}
+		d.FollowsCaseID, d.FollowsSubject = id, subject
+		return d
+	}
 }
 
 func deref64(p *int64) int64 {
@@ -267,5 +302,76 @@ func commandResultData(out *lifecycle.Outcome) (func(templates.Base) templates.D
 	}
 	return func(b templates.Base) templates.Data {
 		return templates.CommandResultData{Base: b, Applied: applied, Rejected: rejected}
+	}, true
+}
+
+// caseReceived is the acknowledgement's account of the severity: where it
+// came from, what S1..S4 mean on the plan and what the customer can do.
+func caseReceived(ch lifecycle.SeverityChoice, plan string, sla lifecycle.SLAPolicy) templates.CaseReceivedData {
+	ack := templates.CaseReceivedData{SeveritySource: string(ch.Source), SeveritySaid: ch.Said, Plan: plan,
+		CanEscalate: lifecycle.PlanEscalates(plan)}
+	if ch.Lowered() {
+		ack.SeverityAsked = string(ch.Asked)
+	}
+	for _, s := range []lifecycle.Severity{lifecycle.S1, lifecycle.S2, lifecycle.S3, lifecycle.S4} {
+		t, ok := sla.Targets[s]
+		if !ok {
+			return ack // no explanation rather than a wrong one
+		}
+		l := templates.SeverityLevel{Severity: string(s), Allowed: lifecycle.AllowedSeverity(s, plan) == s,
+			Hours: int((t.Within + time.Hour - 1) / time.Hour)}
+		switch t.Clock {
+		case lifecycle.AroundTheClock:
+			l.Clock = templates.TargetAroundTheClock
+		case lifecycle.BusinessTime:
+			l.Clock = templates.TargetBusinessHours
+		default:
+			l.Clock, l.Hours = templates.TargetNextBusinessDay, 0
+		}
+		ack.Levels = append(ack.Levels, l)
+	}
+	return ack
+}
+
+// changedByCustomer adds to the agents' notice what the customer's own
+// commands changed: solved by customer, a new severity.
+func changedByCustomer(data func(templates.Base) templates.Data, nt lifecycle.Notice, from, to lifecycle.Severity) func(templates.Base) templates.Data {
+	solved := nt.Reason == lifecycle.ReasonSolvedByCustomer
+	if !solved && from == to {
+		return data
+	}
+	return func(b templates.Base) templates.Data {
+		d, ok := data(b).(templates.AgentCustomerRepliedData)
+		if !ok {
+			return data(b)
+		}
+		d.SolvedByCustomer = solved
+		if from != to {
+			d.SeverityFrom, d.SeverityTo = string(from), string(to)
+		}
+		return d
+	}
+}
+
+// customerCommandResultData tells a customer what became of the commands
+// of their mail (sent when one was refused; an escalation has its own answer).
+func customerCommandResultData(out *lifecycle.Outcome) (func(templates.Base) templates.Data, bool) {
+	var applied, refused []templates.CustomerCommand
+	for _, r := range out.Commands {
+		if r.Command.Name == lifecycle.CmdEscalate && r.Code == "" {
+			continue // answered by escalation_received or escalation_refused
+		}
+		cc := templates.CustomerCommand{Command: r.Command.Line, Code: templates.CustomerCommandCode(r.Code), Value: r.Value}
+		if r.Applied {
+			applied = append(applied, cc)
+		} else {
+			refused = append(refused, cc)
+		}
+	}
+	if len(refused) == 0 {
+		return nil, false
+	}
+	return func(b templates.Base) templates.Data {
+		return templates.CustomerCommandResultData{Base: b, Applied: applied, Refused: refused}
 	}, true
 }

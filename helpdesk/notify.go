@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,10 +25,19 @@ type NotifierConfig struct {
 	AgentAddress    string   // agent notices of unassigned cases ("" : none)
 	ManagerAddress  string   // the duty manager ("" : none)
 	DefaultLocale   string
-	Budget          Budget
+	// TimeZone shows the times of mail to recipients without a zone of
+	// their own or their org's (HELPDESK_TIMEZONE; nil: UTC).
+	TimeZone *time.Location
+	Budget   Budget
 	// AttachLimit is the largest total size of attachments relayed with a
 	// comment; above it they are listed by name and size (default 10 MiB).
 	AttachLimit int64
+	// AgentAttachLimit is the largest total size of a customer's files
+	// attached to one agent notice (0: DefaultAgentAttachLimit, <0: none);
+	// the others are listed with a download link (Links) or the command an
+	// operator fetches them with.
+	AgentAttachLimit int64
+	Links            *AttachmentLinks // nil: no download links
 	// PlainEnvelope sends with the support address itself as envelope
 	// sender instead of a signed VERP address (support+bounce-…@domain),
 	// for relays that refuse plus addresses in MAIL FROM. Bounces then
@@ -72,12 +82,33 @@ type Recipient struct {
 	Name   string
 	Locale string
 	Staff  bool // one of our agents or managers
+	// TimeZone is the IANA zone the mail shows times in ("" or unknown:
+	// the helpdesk's TimeZone).
+	TimeZone string
 }
 
 // UserRecipient addresses a user at their registered login email, the only
-// address notifications go to.
+// address notifications go to. Customers see times in their own zone, else
+// their org's; agents in their own.
 func UserRecipient(u *User) Recipient {
-	return Recipient{UserID: &u.ID, Email: u.LoginEmail, Name: u.Name, Locale: u.Locale, Staff: IsStaff(u.Role)}
+	r := Recipient{UserID: &u.ID, Email: u.LoginEmail, Name: u.Name, Locale: u.Locale, Staff: IsStaff(u.Role), TimeZone: u.TimeZone}
+	if r.TimeZone == "" && !r.Staff {
+		r.TimeZone = u.OrgTimeZone
+	}
+	return r
+}
+
+// zone is where the recipient's mail shows times.
+func (n *Notifier) zone(r Recipient) *time.Location {
+	if r.TimeZone != "" {
+		if loc, err := time.LoadLocation(r.TimeZone); err == nil {
+			return loc
+		}
+	}
+	if n.cfg.TimeZone != nil {
+		return n.cfg.TimeZone
+	}
+	return time.UTC
 }
 
 // Notice is one notification to send.
@@ -93,6 +124,7 @@ type Notice struct {
 	Reason      string // why this mail was sent, for X-Helpdesk-Reason
 	Attachments []compose.Attachment
 	Now         time.Time
+	Headers     [][2]string       // extra fields, e.g. List-Unsubscribe
 	fix         *strings.Replacer // case numbers a batch learnt after deciding
 }
 
@@ -123,7 +155,8 @@ func (n *Notifier) compose(nt Notice, inReplyTo string, refs []string, outboxID 
 	if locale == "" {
 		locale = n.cfg.DefaultLocale
 	}
-	r, err := n.cfg.Templates.Render(locale, nt.Data)
+	zone := n.zone(nt.To)
+	r, err := n.cfg.Templates.RenderIn(locale, zone, nt.Data)
 	if err != nil {
 		return OutMail{}, fmt.Errorf("render %s: %w", nt.Data.Kind(), err)
 	}
@@ -144,30 +177,36 @@ func (n *Notifier) compose(nt Notice, inReplyTo string, refs []string, outboxID 
 	if nt.FromName != "" {
 		from = nt.FromName + " via " + n.cfg.Name
 	}
-	auto := "auto-generated"
-	if nt.AutoReplied {
-		auto = "auto-replied"
-	}
 	reason := nt.Reason
 	if reason == "" {
 		reason = string(nt.Data.Kind())
 	}
+	headers := [][2]string{
+		{"Auto-Submitted", "auto-generated"},
+		{"X-Auto-Response-Suppress", "All"},
+		{threading.LoopHeader, n.cfg.LoopID},
+		{"X-Helpdesk-Reason", reason},
+		{"Precedence", "bulk"},
+	}
+	switch {
+	case nt.Data.Kind() == templates.CommentAdded:
+		// An agent's comment is a person's reply, not an automatic
+		// message (RFC 3834): no Auto-Submitted, and not bulk mail.
+		headers = slices.DeleteFunc(headers, func(h [2]string) bool { return h[0] == "Auto-Submitted" || h[0] == "Precedence" })
+	case nt.AutoReplied:
+		headers[0][1] = "auto-replied"
+	}
+	headers = append(headers, nt.Headers...)
 	m := compose.Message{
-		From:       compose.Address{Name: from, Address: n.cfg.SupportAddress},
-		To:         []compose.Address{{Name: nt.To.Name, Address: nt.To.Email}},
-		ReplyTo:    []compose.Address{{Name: n.cfg.Name, Address: replyTo}},
-		Subject:    r.Subject,
-		MessageID:  msgID,
-		InReplyTo:  inReplyTo,
-		References: refs,
-		Date:       nt.Now,
-		Headers: [][2]string{
-			{"Auto-Submitted", auto},
-			{"X-Auto-Response-Suppress", "All"},
-			{threading.LoopHeader, n.cfg.LoopID},
-			{"X-Helpdesk-Reason", reason},
-			{"Precedence", "bulk"},
-		},
+		From:        compose.Address{Name: from, Address: n.cfg.SupportAddress},
+		To:          []compose.Address{{Name: nt.To.Name, Address: nt.To.Email}},
+		ReplyTo:     []compose.Address{{Name: n.cfg.Name, Address: replyTo}},
+		Subject:     r.Subject,
+		MessageID:   msgID,
+		InReplyTo:   inReplyTo,
+		References:  refs,
+		Date:        nt.Now.In(zone),
+		Headers:     headers,
 		Text:        r.Text,
 		HTML:        r.HTML,
 		Attachments: nt.Attachments,

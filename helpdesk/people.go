@@ -56,6 +56,10 @@ type User struct {
 	OrgName    *string   `db:"org_name" json:"org"`
 	Active     bool      `db:"active" json:"active"`
 	CreatedAt  time.Time `db:"created_at" json:"created_at"`
+	// TimeZone is the user's IANA time zone ("" : none), OrgTimeZone their
+	// org's; mail shows times in the first set (see UserRecipient).
+	TimeZone    string `db:"timezone" json:"timezone,omitempty"`
+	OrgTimeZone string `db:"org_timezone" json:"org_timezone,omitempty"`
 }
 
 // Grant lets a reseller org act on a customer org's cases.
@@ -243,7 +247,8 @@ func CreateUser(ctx context.Context, q Queryer, in NewUser) (*User, error) {
 	return UserByID(ctx, q, id)
 }
 
-const userColumns = `u.id, u.login_email, u.name, u.role, u.locale, u.org_id, o.name AS org_name, u.active, u.created_at`
+const userColumns = `u.id, u.login_email, u.name, u.role, u.locale, u.org_id, o.name AS org_name, u.active, u.created_at,
+	coalesce(u.timezone, '') AS timezone, coalesce(o.timezone, '') AS org_timezone`
 
 // UserByID loads a user.
 func UserByID(ctx context.Context, q Queryer, id int64) (*User, error) {

@@ -31,8 +31,11 @@ func renderNotices(ctx context.Context, q Queryer, n *Notifier, notices []*notic
 				subject = nt.c.Subject
 			}
 			inReplyTo, refs = references(nt.c.thread, nt.threadLen, nt.inReplyTo)
-		} else {
-			inReplyTo = nt.inReplyTo
+		} else if inReplyTo = nt.inReplyTo; inReplyTo != "" {
+			refs = []string{inReplyTo} // an answer to a mail about no case threads under it
+		}
+		if nt.agentFiles != nil {
+			nt.agentFiles.fill(n.cfg.Links, caseID, nt.now)
 		}
 		data := nt.data(n.Base(caseID, subject, nt.to.Name))
 		files, err := relayFiles(ctx, q, nt.files)
@@ -61,9 +64,9 @@ func relayFiles(ctx context.Context, q Queryer, files []relayFile) ([]compose.At
 				return nil, fmt.Errorf("relay %q: %w", f.att.Filename, err)
 			}
 		}
-		a := compose.Attachment{Filename: f.att.Filename, ContentType: f.att.ContentType, Content: content}
+		a := compose.Attachment{Filename: sendableName(f.att.Filename), ContentType: sendableType(f.att.ContentType), Content: content}
 		if f.att.Inline && f.att.ContentID != "" && f.html {
-			a.ContentID = f.att.ContentID
+			a.ContentID = safeContentID(f.att.ContentID)
 		}
 		out = append(out, a)
 	}

@@ -31,6 +31,8 @@ type world struct {
 	blobs     map[string]int64       // stored attachment content by sha256
 	nextProv  int64                  // next provisional id of a new case or user
 	staffAddr map[string]bool        // the agent and manager addresses
+	grantTold map[[2]int64]time.Time // (reseller user, customer org) → when last told the org has not granted access
+	self      selfServiceWorld       // self-service mail (selfservice_store.go)
 }
 
 type orgView struct {
@@ -61,6 +63,7 @@ type caseView struct {
 	touched      bool // activity to record
 	assignTo     *User
 	mergeInto    *caseView
+	sevChoice    lifecycle.SeverityChoice // a case opened in the batch: how its severity was chosen
 }
 
 // senderView is what the sender limit, loop brakes and refusal rate need
@@ -116,7 +119,7 @@ func newWorld() *world {
 	return &world{users: map[string]*User{}, usersByID: map[int64]*User{}, orgs: map[int64]*orgView{}, domains: map[string]*orgView{},
 		grants: map[[2]int64]grantView{}, known: map[string]int64{}, stored: map[string]bool{}, tiRoots: map[string]int64{},
 		cases: map[int64]*caseView{}, senders: map[string]*senderView{}, sent: map[int64]*sentMail{}, sentByMID: map[string][]*sentMail{},
-		blobs: map[string]int64{}}
+		blobs: map[string]int64{}, grantTold: map[[2]int64]time.Time{}}
 }
 
 // gatherKeys is what a batch asks the database about.
@@ -131,6 +134,7 @@ type gatherKeys struct {
 	outIDs   map[int64]bool // outbox rows named by VERP tokens
 	outMIDs  set            // Message-IDs named by delivery reports
 	blobSums [][]byte
+	self     *selfServiceKeys // nil: no self-service mail in the batch
 }
 
 type set map[string]bool
@@ -154,7 +158,7 @@ func (s set) list() []string {
 func gather(ctx context.Context, q Queryer, k gatherKeys, cfg *IngestConfig, now time.Time) (*world, error) {
 	w := newWorld()
 	for _, step := range []func(context.Context, Queryer, *world, gatherKeys, *IngestConfig, time.Time) error{
-		gatherMessages, gatherUsers, gatherOrgs, gatherSent, gatherCases, gatherSenders, gatherBlobs,
+		gatherMessages, gatherUsers, gatherGrantNotices, gatherOrgs, gatherSent, gatherSelfService, gatherCases, gatherSenders, gatherBlobs,
 	} {
 		if err := step(ctx, q, w, k, cfg, now); err != nil {
 			return nil, err
@@ -228,6 +232,33 @@ func gatherUsers(ctx context.Context, q Queryer, w *world, k gatherKeys, _ *Inge
 	}
 	for i := range rows {
 		w.addUser(rows[i])
+	}
+	return nil
+}
+
+// gatherGrantNotices loads when the batch's resellers were last told that a
+// customer org has not granted them access.
+func gatherGrantNotices(ctx context.Context, q Queryer, w *world, _ gatherKeys, _ *IngestConfig, _ time.Time) error {
+	var ids []int64
+	for _, u := range w.usersByID {
+		if u.Role == RoleReseller {
+			ids = append(ids, u.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var rows []struct {
+		Reseller int64     `db:"reseller_id"`
+		Org      int64     `db:"customer_org_id"`
+		ToldAt   time.Time `db:"told_at"`
+	}
+	if err := q.SelectContext(ctx, &rows, `SELECT reseller_id, customer_org_id, told_at FROM grant_notices WHERE reseller_id = ANY($1)`,
+		pq.Array(ids)); err != nil {
+		return fmt.Errorf("gather grant notices: %w", mapErr(err))
+	}
+	for _, r := range rows {
+		w.grantTold[[2]int64{r.Reseller, r.Org}] = r.ToldAt
 	}
 	return nil
 }

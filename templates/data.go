@@ -27,12 +27,18 @@ type Person struct {
 }
 
 // AttachmentInfo describes one attachment of a comment. Attached is false
-// when the file was too large to attach: the mail then lists name and size.
+// when the file was too large to attach: the mail then lists name and size,
+// and for agents a download link (URL) or the command an operator runs
+// (Fetch); without either, the reader is asked to reply for it.
 type AttachmentInfo struct {
 	Name        string
 	ContentType string
 	Size        int64 // bytes
 	Attached    bool
+	ContentID   string    // optional, when attached inline: the HTML shows it as cid:ContentID
+	URL         string    // optional, when not attached: a signed download link
+	URLExpires  time.Time // optional: when URL stops working
+	Fetch       string    // optional, when not attached and no URL: e.g. "helpdeskd attachments list 1042"
 }
 
 // Comment is the text of a comment as relayed in a notification.
@@ -50,7 +56,42 @@ type CaseReceivedData struct {
 	Base
 	Severity         string    // optional, "S1".."S4"
 	FirstResponseDue time.Time // optional: zero leaves the target out
+	// SeveritySource says where Severity came from: SeverityFromSubject,
+	// SeverityFromBody, SeverityFromHeader; "" the default.
+	SeveritySource string
+	SeveritySaid   string // optional: what the mail said, e.g. "Priority: high" or "[S2]"
+	SeverityAsked  string // optional: what the mail asked for when the plan gave a lower Severity
+	Plan           string // optional: the customer's support plan
+	// Levels explains S1..S4 with their first-response targets (optional;
+	// without it the mail shows neither the levels nor the commands).
+	Levels      []SeverityLevel
+	CanEscalate bool // the plan includes #escalate
 }
+
+// Where the severity of a new case came from (CaseReceivedData.SeveritySource).
+const (
+	SeverityFromSubject = "subject" // a "[S2]" tag in the subject
+	SeverityFromBody    = "body"    // a "Severity: S2" or "Priority: high" line
+	SeverityFromHeader  = "header"  // a priority header of the mail client
+)
+
+// SeverityLevel is one severity with its first-response target. The
+// templates hold what each level means.
+type SeverityLevel struct {
+	Severity string // "S1".."S4"
+	Clock    string // TargetAroundTheClock, TargetBusinessHours or TargetNextBusinessDay
+	Hours    int    // for TargetAroundTheClock and TargetBusinessHours
+	// Allowed: the customer's plan lets them choose it (S1 needs advanced
+	// or premium).
+	Allowed bool
+}
+
+// How a first-response target's time runs (SeverityLevel.Clock).
+const (
+	TargetAroundTheClock  = "around_the_clock"
+	TargetBusinessHours   = "business_hours"
+	TargetNextBusinessDay = "next_business_day"
+)
 
 // CommentAddedData relays a public comment from support to the submitter.
 type CommentAddedData struct {
@@ -66,8 +107,11 @@ type CommentAddedData struct {
 type StatusChangedData struct {
 	Base
 	From, To    string
-	Reason      string    // optional, free text
+	Reason      string    // optional: why, for agents and the log; never shown to the customer
 	ReopenUntil time.Time // optional, for To "solved": until when a reply reopens the case
+	// ByCustomer: the customer's own reply or command made the change
+	// (their reply reopened the case, they marked it solved).
+	ByCustomer bool
 }
 
 // FollowUpOpenedData: a reply to the closed case PreviousCaseID opened CaseID.
@@ -119,6 +163,10 @@ type RefusalReason string
 const (
 	RefusalUnknownSender    RefusalReason = "unknown_sender"     // policy "registered"
 	RefusalDomainNotAllowed RefusalReason = "domain_not_allowed" // policy "domain"
+	// RefusalNoGrant: a reseller wrote for a customer org that has not
+	// granted it access; the mail opened case CaseID under the reseller's
+	// own org and the customer was not added.
+	RefusalNoGrant RefusalReason = "no_grant"
 )
 
 // RefusalData answers a sender who may not open cases. CaseID is usually 0
@@ -126,6 +174,8 @@ const (
 type RefusalData struct {
 	Base
 	Reason RefusalReason
+	// CustomerOrg is the org that has not granted access (RefusalNoGrant).
+	CustomerOrg string
 }
 
 // TooLargeData answers a message over the size limit. CaseID is set when the
@@ -157,6 +207,10 @@ type AgentNewCaseData struct {
 	Severity         string // optional
 	FirstResponseDue time.Time
 	Comment
+	// FollowsCaseID is set when the mail was a reply to the closed case
+	// FollowsCaseID and opened this case as its follow-up (optional).
+	FollowsCaseID  int64
+	FollowsSubject string // optional: the earlier case's subject
 }
 
 // AgentCustomerRepliedData tells agents a customer wrote into a case.
@@ -168,6 +222,14 @@ type AgentCustomerRepliedData struct {
 	Comment               // Author may differ from the requester (a contact, a reseller)
 	PreviousAuthor string // optional
 	PreviousQuote  string // optional
+	// NewAddress is set when the reply came from an address we never mailed,
+	// accepted because it carried a valid reply token (optional).
+	NewAddress string
+	// SolvedByCustomer: the customer's #solve (or #close) solved the case.
+	SolvedByCustomer bool
+	// SeverityFrom and SeverityTo: the customer's #severity changed it
+	// (both empty when it did not).
+	SeverityFrom, SeverityTo string
 }
 
 // AgentReopenedData tells agents a reply reopened a solved case.
@@ -176,6 +238,7 @@ type AgentReopenedData struct {
 	Requester    Person
 	Organization string // optional
 	Comment
+	NewAddress string // optional: as in AgentCustomerRepliedData
 }
 
 // AgentEscalationData tells the duty manager about an escalation.
@@ -234,6 +297,39 @@ type CommandResultData struct {
 	Rejected []CommandOutcome
 }
 
+// CustomerCommandCode says what became of a customer's #command.
+type CustomerCommandCode string
+
+const (
+	CustomerSolved        CustomerCommandCode = "solved"         // the case is solved
+	CustomerAlreadySolved CustomerCommandCode = "already_solved" // nothing to do
+	CustomerSeveritySet   CustomerCommandCode = "severity_set"   // Value: the new severity
+	CustomerSeveritySame  CustomerCommandCode = "severity_same"  // Value: the severity
+	CustomerAgentsOnly    CustomerCommandCode = "agents_only"    // a command of our support team
+	CustomerOnePerMail    CustomerCommandCode = "one_per_mail"   // the command came twice
+	CustomerBadSeverity   CustomerCommandCode = "bad_severity"   // Value: what was written
+	CustomerPlanSeverity  CustomerCommandCode = "plan_severity"  // Value: the plan; S1 is not part of it
+	CustomerCaseClosed    CustomerCommandCode = "case_closed"
+	CustomerCaseSolved    CustomerCommandCode = "case_solved"
+	CustomerNotSolved     CustomerCommandCode = "not_solved" // #rating on a case that is not solved
+	CustomerBadRating     CustomerCommandCode = "bad_rating"
+)
+
+// CustomerCommand is one #command of a customer's mail and what became of it.
+type CustomerCommand struct {
+	Command string // as written, e.g. "#severity S1"
+	Code    CustomerCommandCode
+	Value   string // optional, by Code
+}
+
+// CustomerCommandResultData tells a customer that commands of their mail
+// were refused, and why (and what the others did).
+type CustomerCommandResultData struct {
+	Base
+	Applied []CustomerCommand
+	Refused []CustomerCommand
+}
+
 // HeldForReviewData tells agents a sender not allowed on a case wrote into it
 // and the message was kept for review.
 type HeldForReviewData struct {
@@ -242,6 +338,7 @@ type HeldForReviewData struct {
 	Reason         string
 	MessageSubject string
 	MessageID      string // optional: for "helpdeskd why"
+	HeldID         int64  // optional: the id `helpdeskd held release|discard` takes
 }
 
 // BounceRecordedData tells agents an address bounced permanently and is
@@ -268,25 +365,26 @@ type SenderThrottledData struct {
 	MessageID      string    // optional: for "helpdeskd why"
 }
 
-func (SenderThrottledData) Kind() Kind      { return SenderThrottled }
-func (CaseReceivedData) Kind() Kind         { return CaseReceived }
-func (CommentAddedData) Kind() Kind         { return CommentAdded }
-func (StatusChangedData) Kind() Kind        { return StatusChanged }
-func (FollowUpOpenedData) Kind() Kind       { return FollowUpOpened }
-func (PendingReminderData) Kind() Kind      { return PendingReminder }
-func (AutoSolvedData) Kind() Kind           { return AutoSolved }
-func (EscalationReceivedData) Kind() Kind   { return EscalationReceived }
-func (EscalationRefusedData) Kind() Kind    { return EscalationRefused }
-func (RefusalData) Kind() Kind              { return Refusal }
-func (TooLargeData) Kind() Kind             { return TooLarge }
-func (SurveyData) Kind() Kind               { return Survey }
-func (MergedData) Kind() Kind               { return Merged }
-func (AgentNewCaseData) Kind() Kind         { return AgentNewCase }
-func (AgentCustomerRepliedData) Kind() Kind { return AgentCustomerReplied }
-func (AgentReopenedData) Kind() Kind        { return AgentReopened }
-func (AgentEscalationData) Kind() Kind      { return AgentEscalation }
-func (SLAWarningData) Kind() Kind           { return SLAWarning }
-func (SLABreachData) Kind() Kind            { return SLABreach }
-func (CommandResultData) Kind() Kind        { return CommandResult }
-func (HeldForReviewData) Kind() Kind        { return HeldForReview }
-func (BounceRecordedData) Kind() Kind       { return BounceRecorded }
+func (SenderThrottledData) Kind() Kind       { return SenderThrottled }
+func (CaseReceivedData) Kind() Kind          { return CaseReceived }
+func (CommentAddedData) Kind() Kind          { return CommentAdded }
+func (StatusChangedData) Kind() Kind         { return StatusChanged }
+func (FollowUpOpenedData) Kind() Kind        { return FollowUpOpened }
+func (PendingReminderData) Kind() Kind       { return PendingReminder }
+func (AutoSolvedData) Kind() Kind            { return AutoSolved }
+func (EscalationReceivedData) Kind() Kind    { return EscalationReceived }
+func (EscalationRefusedData) Kind() Kind     { return EscalationRefused }
+func (RefusalData) Kind() Kind               { return Refusal }
+func (TooLargeData) Kind() Kind              { return TooLarge }
+func (SurveyData) Kind() Kind                { return Survey }
+func (MergedData) Kind() Kind                { return Merged }
+func (AgentNewCaseData) Kind() Kind          { return AgentNewCase }
+func (AgentCustomerRepliedData) Kind() Kind  { return AgentCustomerReplied }
+func (AgentReopenedData) Kind() Kind         { return AgentReopened }
+func (AgentEscalationData) Kind() Kind       { return AgentEscalation }
+func (SLAWarningData) Kind() Kind            { return SLAWarning }
+func (SLABreachData) Kind() Kind             { return SLABreach }
+func (CommandResultData) Kind() Kind         { return CommandResult }
+func (CustomerCommandResultData) Kind() Kind { return CustomerCommandResult }
+func (HeldForReviewData) Kind() Kind         { return HeldForReview }
+func (BounceRecordedData) Kind() Kind        { return BounceRecorded }

@@ -54,15 +54,25 @@ func humanSize(n int64) string {
 
 var koWeekdays = [...]string{"일", "월", "화", "수", "목", "금", "토"}
 
-// formatDateTime formats t in its own location; the zero time gives "".
+// formatDateTime formats t in its own location (RenderIn moves every time
+// of a notification into the recipient's zone first) and names the zone:
+// by its abbreviation ("KST", "CET", "UTC"), or by its IANA name when the
+// zone has only a numeric one ("+03 (Europe/Istanbul)"). The zero time
+// gives "".
 func formatDateTime(locale string, t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	if locale == "ko" {
-		return fmt.Sprintf("%d년 %d월 %d일 (%s) %s", t.Year(), int(t.Month()), t.Day(), koWeekdays[t.Weekday()], t.Format("15:04 MST"))
+	zone := t.Format("MST")
+	if strings.HasPrefix(zone, "+") || strings.HasPrefix(zone, "-") {
+		if name := t.Location().String(); name != "" && name != "Local" {
+			zone += " (" + name + ")"
+		}
 	}
-	return t.Format("Mon, 2 Jan 2006 15:04 MST")
+	if locale == "ko" {
+		return fmt.Sprintf("%d년 %d월 %d일 (%s) %s %s", t.Year(), int(t.Month()), t.Day(), koWeekdays[t.Weekday()], t.Format("15:04"), zone)
+	}
+	return t.Format("Mon, 2 Jan 2006 15:04") + " " + zone
 }
 
 func formatDate(locale string, t time.Time) string {

@@ -18,6 +18,10 @@ const (
 	TooLarge           Kind = "too_large"           // the message exceeded the size limit
 	Survey             Kind = "survey"              // satisfaction survey after solve
 	Merged             Kind = "merged"              // the case was merged into another
+	// CustomerCommandResult: #commands of the customer's mail were refused, and why.
+	CustomerCommandResult Kind = "customer_command_result"
+	// CaseList answers a "my cases" request with the sender's cases.
+	CaseList Kind = "case_list"
 )
 
 // Notifications to agents (the assignee, the agent address, or the duty manager).
@@ -70,6 +74,8 @@ var specs = [...]kindSpec{
 	{kind: TooLarge, caseOptional: true, samples: tooLargeSamples},
 	{kind: Survey, samples: surveySamples},
 	{kind: Merged, samples: mergedSamples},
+	{kind: CustomerCommandResult, samples: customerCommandResultSamples},
+	{kind: CaseList, caseOptional: true, samples: caseListSamples},
 	{kind: AgentNewCase, agents: true, samples: agentNewCaseSamples},
 	{kind: AgentCustomerReplied, agents: true, samples: agentCustomerRepliedSamples},
 	{kind: AgentReopened, agents: true, samples: agentReopenedSamples},

@@ -47,10 +47,30 @@ func customerComment() Comment {
 	}
 }
 
+// sampleLevels are the default first-response targets; S1 needs a plan
+// with it when allowS1 is false.
+func sampleLevels(allowS1 bool) []SeverityLevel {
+	return []SeverityLevel{
+		{Severity: "S1", Clock: TargetAroundTheClock, Hours: 2, Allowed: allowS1},
+		{Severity: "S2", Clock: TargetBusinessHours, Hours: 4, Allowed: true},
+		{Severity: "S3", Clock: TargetBusinessHours, Hours: 8, Allowed: true},
+		{Severity: "S4", Clock: TargetNextBusinessDay, Allowed: true},
+	}
+}
+
 func caseReceivedSamples() []variant {
 	return []variant{
-		{"", CaseReceivedData{Base: customerBase(), Severity: "S3", FirstResponseDue: sampleTime.Add(8 * time.Hour)}},
+		{"", CaseReceivedData{Base: customerBase(), Severity: "S3", FirstResponseDue: sampleTime.Add(8 * time.Hour),
+			SeveritySource: SeverityFromBody, SeveritySaid: "Priority: normal", Plan: "premium", Levels: sampleLevels(true), CanEscalate: true}},
 		{"no_target", CaseReceivedData{Base: customerBase()}},
+		{"default", CaseReceivedData{Base: customerBase(), Severity: "S3", FirstResponseDue: sampleTime.Add(8 * time.Hour),
+			Plan: "basic", Levels: sampleLevels(false)}},
+		{"subject_tag", CaseReceivedData{Base: customerBase(), Severity: "S4", FirstResponseDue: sampleTime.Add(27 * time.Hour),
+			SeveritySource: SeverityFromSubject, SeveritySaid: "[S4]", Plan: "advanced", Levels: sampleLevels(true), CanEscalate: true}},
+		{"s1_lowered", CaseReceivedData{Base: customerBase(), Severity: "S2", FirstResponseDue: sampleTime.Add(4 * time.Hour),
+			SeveritySource: SeverityFromSubject, SeveritySaid: "[S1]", SeverityAsked: "S1", Plan: "basic", Levels: sampleLevels(false)}},
+		{"header", CaseReceivedData{Base: customerBase(), Severity: "S2", FirstResponseDue: sampleTime.Add(4 * time.Hour),
+			SeveritySource: SeverityFromHeader, SeveritySaid: "X-Priority: 1 (Highest)", Plan: "premium", Levels: sampleLevels(true), CanEscalate: true}},
 	}
 }
 
@@ -70,6 +90,10 @@ func statusChangedSamples() []variant {
 		{"on_hold", StatusChangedData{Base: b, From: "open", To: "on_hold", Reason: "Waiting for the identity team."}},
 		{"closed", StatusChangedData{Base: b, From: "solved", To: "closed"}},
 		{"reopened", StatusChangedData{Base: b, From: "solved", To: "open"}},
+		{"reopened_by_customer", StatusChangedData{Base: b, From: "solved", To: "open", ByCustomer: true,
+			Reason: "customer replied to a solved case: reopened"}},
+		{"solved_by_customer", StatusChangedData{Base: b, From: "open", To: "solved", ByCustomer: true,
+			Reason: "customer command #solve", ReopenUntil: sampleTime.AddDate(0, 0, 30)}},
 	}
 }
 
@@ -109,6 +133,7 @@ func refusalSamples() []variant {
 	return []variant{
 		{"", RefusalData{Base: b, Reason: RefusalUnknownSender}},
 		{"domain_not_allowed", RefusalData{Base: b, Reason: RefusalDomainNotAllowed}},
+		{"no_grant", RefusalData{Base: customerBase(), Reason: RefusalNoGrant, CustomerOrg: "Customer Corp"}},
 	}
 }
 
@@ -140,17 +165,46 @@ func agentNewCaseSamples() []variant {
 		{"minimal", AgentNewCaseData{Base: Base{HelpdeskName: "Example Support", SupportAddress: "support@example.com",
 			CaseID: 1042, CaseSubject: "Help"}, Requester: Person{Email: "someone@example.net"},
 			Comment: Comment{Body: "Help please"}}},
+		{"attachments", AgentNewCaseData{Base: agentBase(), Requester: sampleRequester, Severity: "S3",
+			FirstResponseDue: sampleTime.Add(8 * time.Hour), Comment: agentAttachmentsComment()}},
+		{"follow_up", AgentNewCaseData{Base: agentBase(), Requester: sampleRequester, Organization: "Customer Corp",
+			Severity: "S3", FirstResponseDue: sampleTime.Add(8 * time.Hour), Comment: customerComment(),
+			FollowsCaseID: 1001, FollowsSubject: "Cannot log in after password reset"}},
+	}
+}
+
+// agentAttachmentsComment shows each way an agent notice lists a customer's
+// file: attached, inline, behind a download link, or fetched by an operator.
+func agentAttachmentsComment() Comment {
+	return Comment{
+		Author: "Jane Doe",
+		Body:   "The log and a screenshot are attached; the capture is too big.",
+		Attachments: []AttachmentInfo{
+			{Name: "client.log", ContentType: "text/plain", Size: 1_229, Attached: true},
+			{Name: "화면.png", ContentType: "image/png", Size: 29_696, Attached: true, ContentID: "part1.shot@customer.example"},
+			{Name: "capture.pcap", ContentType: "application/vnd.tcpdump.pcap", Size: 41_943_040,
+				URL: "https://help.example.com/attachments/a1-ab-cd-ef-token", URLExpires: sampleTime.AddDate(0, 0, 30)},
+			{Name: "core.dump", ContentType: "application/octet-stream", Size: 73_400_320, Fetch: "helpdeskd attachments list 1042"},
+		},
 	}
 }
 
 func agentCustomerRepliedSamples() []variant {
 	return []variant{{"", AgentCustomerRepliedData{Base: agentBase(), Requester: sampleRequester, Organization: "Customer Corp",
-		Status: "open", Comment: customerComment(), PreviousAuthor: "Minji Kim", PreviousQuote: sampleQuote}}}
+		Status: "open", Comment: customerComment(), PreviousAuthor: "Minji Kim", PreviousQuote: sampleQuote}},
+		{"solved_by_customer", AgentCustomerRepliedData{Base: agentBase(), Requester: sampleRequester, Status: "solved",
+			Comment: Comment{Author: "Jane Doe", Body: "Works now, thank you."}, SolvedByCustomer: true}},
+		{"severity_by_customer", AgentCustomerRepliedData{Base: agentBase(), Requester: sampleRequester, Status: "open",
+			Comment: Comment{Author: "Jane Doe"}, SeverityFrom: "S3", SeverityTo: "S2"}},
+		{"new_address", AgentCustomerRepliedData{Base: agentBase(), Requester: sampleRequester, Status: "open", Comment: customerComment(),
+			NewAddress: "minji.home@mail.example"}}}
 }
 
 func agentReopenedSamples() []variant {
 	return []variant{{"", AgentReopenedData{Base: agentBase(), Requester: sampleRequester, Organization: "Customer Corp",
-		Comment: customerComment()}}}
+		Comment: customerComment()}},
+		{"new_address", AgentReopenedData{Base: agentBase(), Requester: sampleRequester, Comment: customerComment(),
+			NewAddress: "minji.home@mail.example"}}}
 }
 
 func agentEscalationSamples() []variant {
@@ -198,10 +252,25 @@ func commandResultSamples() []variant {
 	}
 }
 
+func customerCommandResultSamples() []variant {
+	return []variant{
+		{"", CustomerCommandResultData{Base: customerBase(),
+			Applied: []CustomerCommand{{Command: "#solve", Code: CustomerSolved}},
+			Refused: []CustomerCommand{{Command: "#severity S1", Code: CustomerPlanSeverity, Value: "basic"},
+				{Command: "#hold", Code: CustomerAgentsOnly}}}},
+		{"every_reason", CustomerCommandResultData{Base: customerBase(),
+			Applied: []CustomerCommand{{Command: "#severity S2", Code: CustomerSeveritySet, Value: "S2"},
+				{Command: "#severity S3", Code: CustomerSeveritySame, Value: "S3"}, {Command: "#close", Code: CustomerAlreadySolved}},
+			Refused: []CustomerCommand{{Command: "#severity S2", Code: CustomerOnePerMail}, {Command: "#severity high", Code: CustomerBadSeverity, Value: "high"},
+				{Command: "#solve", Code: CustomerCaseClosed}, {Command: "#severity S4", Code: CustomerCaseSolved},
+				{Command: "#rating good", Code: CustomerNotSolved}, {Command: "#rating ok", Code: CustomerBadRating}}}},
+	}
+}
+
 func heldForReviewSamples() []variant {
 	return []variant{{"", HeldForReviewData{Base: agentBase(), Sender: Person{Name: "Mallory", Email: "mallory@other.example"},
 		Reason: "sender is not allowed on this case", MessageSubject: "Re: Cannot log in after password reset",
-		MessageID: "<20250304143000.1234@other.example>"}}}
+		MessageID: "<20250304143000.1234@other.example>", HeldID: 4711}}}
 }
 
 func senderThrottledSamples() []variant {

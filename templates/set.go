@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	texttemplate "text/template"
+	"time"
 )
 
 //go:embed tmpl/*/*.tmpl
@@ -315,7 +316,15 @@ func (s *Set) Locale(recipient string) string {
 // Render renders the notification d in the recipient's locale (see Locale).
 // d must be one of this package's data types (a value or a non-nil pointer),
 // with HelpdeskName, SupportAddress and, unless its kind allows none, CaseID set.
+// Times are shown in the location they carry; see RenderIn.
 func (s *Set) Render(locale string, d Data) (Rendered, error) {
+	return s.RenderIn(locale, nil, d)
+}
+
+// RenderIn renders like Render with every time of d shown in the
+// recipient's zone loc, named in the text ("16:30 KST"). A nil loc keeps
+// the times' own locations.
+func (s *Set) RenderIn(locale string, loc *time.Location, d Data) (Rendered, error) {
 	if d == nil {
 		return Rendered{}, errors.New("templates: nil data")
 	}
@@ -340,6 +349,9 @@ func (s *Set) Render(locale string, d Data) (Rendered, error) {
 		return Rendered{}, fmt.Errorf("templates: %s: SupportAddress is empty", spec.kind)
 	case b.CaseID < 0, b.CaseID == 0 && !spec.caseOptional:
 		return Rendered{}, fmt.Errorf("templates: %s: invalid case id %d", spec.kind, b.CaseID)
+	}
+	if loc != nil {
+		d = inZone(d, loc)
 	}
 	return s.render(s.Locale(locale), d)
 }

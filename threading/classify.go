@@ -1,6 +1,9 @@
 package threading
 
 import (
+	"io"
+	"mime"
+	netmail "net/mail"
 	"net/textproto"
 	"regexp"
 	"strings"
@@ -60,6 +63,9 @@ type ClassifyInput struct {
 	OwnMessageIDDomain string
 	// OwnAddresses are addresses we send from (the support address).
 	OwnAddresses []string
+	// ReplyTo are the Reply-To addresses (addr-spec); when nil, Classify
+	// reads them from Header.
+	ReplyTo []string
 }
 
 // Classification is the verdict of Classify.
@@ -68,6 +74,9 @@ type Classification struct {
 	Reason string `json:"reason"`
 	// Bounce is set when Class is ClassBounce.
 	Bounce *Bounce `json:"bounce,omitempty"`
+	// Requester is set for a web form's mail (a no-reply sender with a
+	// Reply-To naming one person): the Reply-To address, lower-case.
+	Requester string `json:"requester,omitempty"`
 }
 
 // Bounce describes a delivery failure report.
@@ -146,6 +155,9 @@ func Classify(in ClassifyInput) Classification {
 		if dsnInText(in.Text) || bouncePhraseRe.MatchString(in.Text) {
 			return bounce(in, "sender is "+local+" and the text reports a delivery failure")
 		}
+		if c, ok := webForm(in, h, from, local); ok {
+			return c
+		}
 		return Classification{Class: ClassAutoReply, Reason: "sender is " + local}
 	}
 
@@ -167,6 +179,56 @@ func Classify(in ClassifyInput) Classification {
 		reason = "Auto-Submitted: " + v
 	}
 	return Classification{Class: ClassHuman, Reason: reason}
+}
+
+// WebFormReason starts the reason of every web form's classification.
+const WebFormReason = "web form: requester from Reply-To"
+
+// webForm recognises a contact form's mail: a no-reply sender (already
+// checked for auto-reply markers) whose Reply-To names exactly one person,
+// not the sender itself, not another no-reply address and not ours, and
+// which is neither list mail nor sent with a null Return-Path.
+func webForm(in ClassifyInput, h map[string][]string, from, local string) (Classification, bool) {
+	rt := in.ReplyTo
+	if rt == nil {
+		rt = headerAddresses(first(h, "Reply-To"))
+	}
+	if len(rt) != 1 || listMail(h) != "" {
+		return Classification{}, false
+	}
+	if rp, ok := h["Return-Path"]; ok && len(rp) > 0 && isNullPath(rp[0]) {
+		return Classification{}, false
+	}
+	addr := strings.ToLower(strings.TrimSpace(rt[0]))
+	rlocal, domain, ok := strings.Cut(addr, "@")
+	if !ok || rlocal == "" || domain == "" || addr == from || noReplySenders[rlocal] || bounceSenders[rlocal] {
+		return Classification{}, false
+	}
+	for _, a := range in.OwnAddresses {
+		if strings.EqualFold(strings.TrimSpace(a), addr) {
+			return Classification{}, false
+		}
+	}
+	return Classification{Class: ClassHuman, Requester: addr,
+		Reason: WebFormReason + " <" + addr + "> (sender is " + local + ", no auto-reply headers)"}, true
+}
+
+// headerAddresses parses an address list field as written (encoded names in
+// any charset are left undecoded: only the addresses matter).
+func headerAddresses(v string) []string {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	p := netmail.AddressParser{WordDecoder: &mime.WordDecoder{CharsetReader: func(_ string, r io.Reader) (io.Reader, error) { return r, nil }}}
+	list, err := p.ParseList(v)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, a := range list {
+		out[i] = strings.ToLower(a.Address)
+	}
+	return out
 }
 
 func ownLoop(in ClassifyInput, h map[string][]string, from string) string {

@@ -198,6 +198,49 @@ func TestClassify_AutoForwardedIsHumanUnlessOtherwiseAutomated(t *testing.T) {
 	}
 }
 
+// A contact form mails from a no-reply address with the visitor in
+// Reply-To: a human request from that person, unless the mail carries a
+// sign of automation or its Reply-To does not name exactly one person.
+func TestClassify_WebFormIsAHumanRequestFromReplyTo(t *testing.T) {
+	tests := []struct {
+		name      string
+		from      string
+		header    map[string][]string
+		replyTo   []string
+		want      Class
+		requester string
+	}{
+		{"noreply with a Reply-To person", "noreply@shop.example", nil, []string{"Jane@Customer.example"}, ClassHuman, "jane@customer.example"},
+		{"no-reply with Reply-To in the header", "no-reply@forms.example", hdr("Reply-To", "Jane Doe <jane@customer.example>"), nil, ClassHuman, "jane@customer.example"},
+		{"do-not-reply", "do-not-reply@forms.example", nil, []string{"kim@customer.example"}, ClassHuman, "kim@customer.example"},
+		{"donotreply", "donotreply@forms.example", nil, []string{"kim@customer.example"}, ClassHuman, "kim@customer.example"},
+		{"no_reply", "no_reply@forms.example", nil, []string{"kim@customer.example"}, ClassHuman, "kim@customer.example"},
+		{"encoded name in another charset", "noreply@shop.example", hdr("Reply-To", "=?EUC-KR?B?sejHz7TD?= <haneul@customer.example>"), nil, ClassHuman, "haneul@customer.example"},
+		{"noreply without Reply-To stays auto-reply", "noreply@shop.example", nil, nil, ClassAutoReply, ""},
+		{"two Reply-To addresses stay auto-reply", "noreply@shop.example", nil, []string{"a@customer.example", "b@customer.example"}, ClassAutoReply, ""},
+		{"Reply-To another no-reply stays auto-reply", "noreply@shop.example", nil, []string{"no-reply@shop.example"}, ClassAutoReply, ""},
+		{"Reply-To the sender stays auto-reply", "noreply@shop.example", nil, []string{"noreply@shop.example"}, ClassAutoReply, ""},
+		{"Reply-To our own address stays auto-reply", "noreply@shop.example", nil, []string{"support@example.com"}, ClassAutoReply, ""},
+		{"Auto-Submitted stays auto-reply", "noreply@shop.example", hdr("Auto-Submitted", "auto-generated"), []string{"jane@customer.example"}, ClassAutoReply, ""},
+		{"X-Autoreply stays auto-reply", "noreply@shop.example", hdr("X-Autoreply", "yes"), []string{"jane@customer.example"}, ClassAutoReply, ""},
+		{"Precedence auto_reply stays auto-reply", "noreply@shop.example", hdr("Precedence", "auto_reply"), []string{"jane@customer.example"}, ClassAutoReply, ""},
+		{"null Return-Path stays auto-reply", "noreply@shop.example", hdr("Return-Path", "<>"), []string{"jane@customer.example"}, ClassAutoReply, ""},
+		{"list mail is no web form", "noreply@shop.example", hdr("List-Id", "<news.shop.example>"), []string{"jane@customer.example"}, ClassAutoReply, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Classify(ClassifyInput{Header: tt.header, From: tt.from, Subject: "Contact form: order 5521", ReplyTo: tt.replyTo,
+				OwnAddresses: []string{"support@example.com"}})
+			if c.Class != tt.want || c.Requester != tt.requester {
+				t.Fatalf("Classify = %+v, want %s with requester %q", c, tt.want, tt.requester)
+			}
+			if tt.requester != "" && !strings.HasPrefix(c.Reason, WebFormReason) {
+				t.Errorf("Reason = %q, want it to start with %q", c.Reason, WebFormReason)
+			}
+		})
+	}
+}
+
 func TestClassify_AutoForwardedPostmasterIsNotABounce(t *testing.T) {
 	c := Classify(ClassifyInput{Header: hdr("Auto-Submitted", "Auto-Forwarded; by=rule"), From: "postmaster@customer.example", Subject: "Question about my order"})
 	if c.Class != ClassHuman {
@@ -279,6 +322,7 @@ func TestClassify_Testdata(t *testing.T) {
 		{"postfix-bounce.eml", ClassBounce, "gone.user@example.net"},
 		{"exchange-rule-forwarded-customer.eml", ClassHuman, ""},
 		{"outlook-read-receipt.eml", ClassReceipt, ""},
+		{"webform-contact.eml", ClassHuman, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

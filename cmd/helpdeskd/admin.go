@@ -102,15 +102,21 @@ func writeJSON(w io.Writer, v any) error {
 
 func orgsAddCommand() *command {
 	var domains listFlag
-	var plan string
+	var plan, tz string
 	return &command{
 		Name: "add", Args: "NAME", Usage: "add an org", JSON: true,
 		Help: "The org's mail domains decide which org a new sender belongs to.",
 		Flags: func(fs *flag.FlagSet) {
 			fs.Var(&domains, "domain", "mail domain of the org (repeatable)")
 			fs.StringVar(&plan, "plan", "basic", "support plan: basic, advanced or premium")
+			fs.StringVar(&tz, "timezone", "", "IANA `ZONE` of the times in mail to the org's customers, e.g. Asia/Seoul (default HELPDESK_TIMEZONE)")
 		},
 		Run: func(ctx context.Context, inv *invocation) error {
+			if tz != "" {
+				if err := helpdesk.CheckTimeZone(tz); err != nil {
+					return err
+				}
+			}
 			s, err := inv.openStore(ctx)
 			if err != nil {
 				return err
@@ -118,8 +124,10 @@ func orgsAddCommand() *command {
 			var o *helpdesk.Org
 			err = s.WithTx(ctx, func(tx *sqlx.Tx) error {
 				var err error
-				o, err = helpdesk.CreateOrg(ctx, tx, helpdesk.NewOrg{Name: inv.args[0], Plan: plan, Domains: domains})
-				return err
+				if o, err = helpdesk.CreateOrg(ctx, tx, helpdesk.NewOrg{Name: inv.args[0], Plan: plan, Domains: domains}); err != nil || tz == "" {
+					return err
+				}
+				return helpdesk.SetOrgTimeZone(ctx, tx, o.ID, tz)
 			})
 			if err != nil {
 				return err
@@ -159,6 +167,7 @@ func orgsListCommand() *command {
 func usersAddCommand() *command {
 	var nu helpdesk.NewUser
 	var also listFlag
+	var tz string
 	return &command{
 		Name: "add", Args: "EMAIL", Usage: "add a user", JSON: true,
 		Flags: func(fs *flag.FlagSet) {
@@ -167,8 +176,14 @@ func usersAddCommand() *command {
 			fs.StringVar(&nu.Org, "org", "", "org `NAME` (required except for customers)")
 			fs.StringVar(&nu.Locale, "locale", "", "en or ko (default en)")
 			fs.Var(&also, "address", "another address the user writes from (repeatable)")
+			fs.StringVar(&tz, "timezone", "", "IANA `ZONE` of the times in the user's mail, e.g. Asia/Seoul (default: the org's, else HELPDESK_TIMEZONE)")
 		},
 		Run: func(ctx context.Context, inv *invocation) error {
+			if tz != "" {
+				if err := helpdesk.CheckTimeZone(tz); err != nil {
+					return err
+				}
+			}
 			s, err := inv.openStore(ctx)
 			if err != nil {
 				return err
@@ -179,6 +194,12 @@ func usersAddCommand() *command {
 				var err error
 				if u, err = helpdesk.CreateUser(ctx, tx, nu); err != nil {
 					return err
+				}
+				if tz != "" {
+					if err := helpdesk.SetUserTimeZone(ctx, tx, u.ID, tz); err != nil {
+						return err
+					}
+					u.TimeZone = tz
 				}
 				for _, a := range also {
 					if err := helpdesk.AddUserAddress(ctx, tx, u.ID, a); err != nil {
@@ -335,7 +356,15 @@ func casesShowCommand() *command {
 			if err != nil {
 				return err
 			}
-			return inv.print(d, func(w io.Writer) error { writeCaseDetail(w, d); return nil })
+			ps, err := helpdesk.CaseParticipants(ctx, s.DB(), ids[0])
+			if err != nil {
+				return err
+			}
+			out := struct {
+				*helpdesk.CaseDetail
+				Participants []helpdesk.Participant `json:"participants"`
+			}{d, ps}
+			return inv.print(out, func(w io.Writer) error { writeCaseDetail(w, d); writeParticipants(w, ps); return nil })
 		},
 	}
 }
@@ -367,10 +396,11 @@ func writeCaseDetail(w io.Writer, d *helpdesk.CaseDetail) {
 	fmt.Fprintf(w, "\nComments (%d)\n", len(d.Comments))
 	for _, c := range d.Comments {
 		vis := "public"
-		if c.Held {
+		switch {
+		case c.Internal, !c.Public && !c.Held:
+			vis = "internal note"
+		case c.Held:
 			vis = "held for review"
-		} else if !c.Public {
-			vis = "internal"
 		}
 		fmt.Fprintf(w, "--- %s, %s, %s\n", orDash(deref(c.Author)), stamp(c.CreatedAt), vis)
 		fmt.Fprintln(w, strings.TrimRight(c.Body, "\n"))
@@ -392,6 +422,21 @@ func writeCaseDetail(w io.Writer, d *helpdesk.CaseDetail) {
 	fmt.Fprintf(w, "\nMessages (%d)\n", len(d.Messages))
 	for _, m := range d.Messages {
 		fmt.Fprintf(w, "  %s  %-3s %-10s %-9s <%s>\n", stamp(m.CreatedAt), m.Direction, m.Class, m.Decision, m.MessageID)
+	}
+}
+
+// writeParticipants lists the people on a case besides its submitter.
+func writeParticipants(w io.Writer, ps []helpdesk.Participant) {
+	fmt.Fprintf(w, "\nParticipants (%d)\n", len(ps))
+	for _, p := range ps {
+		fmt.Fprintf(w, "  %s  %-11s %s", stamp(p.CreatedAt), p.Role, p.Email)
+		if p.Address != "" && p.Address != p.Email {
+			fmt.Fprintf(w, " (as %s)", p.Address)
+		}
+		if p.Reason != "" {
+			fmt.Fprintf(w, "  (%s)", p.Reason)
+		}
+		fmt.Fprintln(w)
 	}
 }
 

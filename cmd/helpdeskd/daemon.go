@@ -162,12 +162,17 @@ func newDomain(c *config.Config, s *helpdesk.Store, log *slog.Logger) (*helpdesk
 			own = append(own, m.Address)
 		}
 	}
+	links, err := attachmentLinks(c)
+	if err != nil {
+		return nil, nil, err
+	}
 	n, err := helpdesk.NewNotifier(helpdesk.NotifierConfig{
 		Templates: tmpl, Tokens: tokens, SupportAddress: c.SupportAddress, Name: c.Name,
 		MessageIDDomain: c.MessageIDDomain, LoopID: loopID(c), Own: own,
 		AgentAddress: c.AgentAddress, ManagerAddress: c.ManagerAddress, DefaultLocale: c.DefaultLocale,
 		Budget:        helpdesk.Budget{PerCase: c.CaseBudget, PerRecipient: c.RecipientBudget, PerStaff: c.AgentBudget, Window: time.Hour},
-		PlainEnvelope: !c.VERP,
+		PlainEnvelope: !c.VERP, AgentAttachLimit: orNegative64(c.AgentAttachLimit), Links: links,
+		TimeZone: p.SLA.Hours.Location,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -179,10 +184,12 @@ func newDomain(c *config.Config, s *helpdesk.Store, log *slog.Logger) (*helpdesk
 	g, err := helpdesk.NewIngester(s, helpdesk.IngestConfig{
 		Own: own, MessageIDDomain: c.MessageIDDomain, LoopID: loopID(c), RawRetention: c.RawRetention,
 		SuppressFor: c.SuppressFor, Notifier: n, Logger: log, Tokens: tokens,
-		UnknownSenders: c.UnknownSenders, Access: helpdesk.AccessPolicy{OrgCustomers: c.CustomerAccess == "org"},
+		UnknownSenders: c.UnknownSenders, Access: helpdesk.AccessPolicy{OrgCustomers: c.CustomerAccess == "org",
+			NewAddressHold: c.NewAddressPolicy == "hold"},
 		StrangerNewCase: c.StrangerMail == "new_case", AgentAuth: c.AgentAuth, AuthServID: c.AuthServID, TrustedHops: c.TrustedHops, Policy: p,
 		MaxAttempts: c.IngestAttempts, GiveUpAfter: c.IngestGiveUp, ParentWait: orNegative(c.ParentWait),
 		MaxMessageSize: c.MaxMessageSize, SenderCaseLimit: limitOrOff(c.SenderCaseLimit), LoopWindow: orNegative(c.LoopWindow),
+		SelfServiceLimit: limitOrOff(c.SelfServiceLimit),
 	})
 	return g, lc, err
 }

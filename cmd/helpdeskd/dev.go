@@ -384,8 +384,14 @@ func seedDemo(ctx context.Context, s *helpdesk.Store) ([]string, error) {
 			} else if !errors.Is(err, helpdesk.ErrNotFound) {
 				return err
 			}
-			if _, err := helpdesk.CreateUser(ctx, tx, u); err != nil {
+			nu, err := helpdesk.CreateUser(ctx, tx, u)
+			if err != nil {
 				return err
+			}
+			if u.Locale == helpdesk.LocaleKO { // the demo's Korean customers are in Seoul
+				if err := helpdesk.SetUserTimeZone(ctx, tx, nu.ID, "Asia/Seoul"); err != nil {
+					return err
+				}
 			}
 			created = append(created, fmt.Sprintf("%s %s", u.Role, u.Email))
 		}

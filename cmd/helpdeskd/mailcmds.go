@@ -12,6 +12,7 @@ import (
 	"github.com/helpdesk/helpdesk/helpdesk"
 	"github.com/helpdesk/helpdesk/mail"
 	"github.com/helpdesk/helpdesk/threading"
+	"github.com/helpdesk/helpdesk/threading/reply"
 )
 
 // parsed is the output of `helpdeskd parse --json`.
@@ -30,6 +31,9 @@ type parsed struct {
 	Bounce      *threading.Bounce   `json:"bounce,omitempty"`
 	Text        string              `json:"text"`
 	ReplyText   string              `json:"reply_text"`
+	ReplyRule   string              `json:"reply_rule"`                // the rule that cut the reply text (reply.Result.Reason)
+	ReplyCut    int                 `json:"reply_cut_line"`            // 1-based body line where it cut; 0 for none or HTML
+	ReplyFwd    string              `json:"reply_forwarded,omitempty"` // a forwarded message kept below the note
 	HTML        string              `json:"html"`
 	Attachments []*mail.Attachment  `json:"attachments"`
 	Warnings    []string            `json:"warnings"`
@@ -80,6 +84,8 @@ func parseFile(inv *invocation, name string) (*parsed, error) {
 		Subject: m.Subject, InReplyTo: nonNilS(m.InReplyTo), References: nonNilS(m.References),
 		Class: cl.Class, ClassReason: cl.Reason, Bounce: cl.Bounce, Text: m.Text, ReplyText: helpdesk.ReplyText(m), HTML: m.HTML,
 		Attachments: m.Attachments, Warnings: nonNilS(m.Warnings), Guesses: m.CharsetGuesses, Synthetic: m.SyntheticMessageID, DeliveredTo: m.DeliveredTo}
+	rr := replyResult(m)
+	out.ReplyRule, out.ReplyCut, out.ReplyFwd = rr.Reason, rr.CutLine, rr.Forwarded
 	if out.Attachments == nil {
 		out.Attachments = []*mail.Attachment{}
 	}
@@ -101,7 +107,16 @@ func writeParsed(w io.Writer, out *parsed) {
 	for _, warn := range out.Warnings {
 		fmt.Fprintf(w, "Warning:    %s\n", warn)
 	}
+	fmt.Fprintf(w, "Reply:      cut by %s at line %d\n", out.ReplyRule, out.ReplyCut)
 	fmt.Fprintf(w, "\n%s\n", strings.TrimRight(out.Text, "\n"))
+}
+
+// replyResult explains helpdesk.ReplyText: where the reply was cut and why.
+func replyResult(m *mail.Message) reply.Result {
+	if m.TextFromHTML {
+		return reply.FromHTML(m.HTML)
+	}
+	return reply.FromText(m.Text)
 }
 
 func nonNil(a []mail.Address) []mail.Address {

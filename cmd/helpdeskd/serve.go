@@ -48,7 +48,7 @@ func serve(ctx context.Context, c *config.Config, log *slog.Logger, migrate bool
 		}
 		httpErr := make(chan error, 1)
 		go func() {
-			err := serveHTTP(ctx, l, httpHandler(ready), log)
+			err := serveHTTP(ctx, l, withAttachments(httpHandler(ready), c, ready, log), log)
 			if err != nil {
 				log.Error("HTTP listener failed; shutting down", "err", err)
 				cancel()

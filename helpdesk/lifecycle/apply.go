@@ -98,7 +98,10 @@ const (
 	NoticeSLAWarning           = "sla_warning"
 	NoticeSLABreach            = "sla_breach"
 	NoticeCommandResult        = "command_result"
-	NoticeHeldForReview        = "held_for_review"
+	// NoticeCustomerCommandResult tells a customer why a command of theirs
+	// was refused.
+	NoticeCustomerCommandResult = "customer_command_result"
+	NoticeHeldForReview         = "held_for_review"
 )
 
 // AuditEntry is one case_events row: Kind is a case_events kind ("status",
@@ -116,7 +119,32 @@ type CommandResult struct {
 	Command Command
 	Applied bool
 	Detail  string
+	// Code and Value say the same for a customer (customers' commands
+	// only): what was done or why not; Value is the new severity for
+	// CodeSeveritySet and CodeSeveritySame, the plan for CodePlanSeverity,
+	// the argument as written for CodeBadSeverity.
+	Code  CommandCode
+	Value string
 }
+
+// CommandCode says what became of a customer's command; the values are
+// those of templates.CustomerCommandCode.
+type CommandCode string
+
+const (
+	CodeSolved        CommandCode = "solved"
+	CodeAlreadySolved CommandCode = "already_solved"
+	CodeSeveritySet   CommandCode = "severity_set"
+	CodeSeveritySame  CommandCode = "severity_same"
+	CodeAgentsOnly    CommandCode = "agents_only"
+	CodeOnePerMail    CommandCode = "one_per_mail"
+	CodeBadSeverity   CommandCode = "bad_severity"
+	CodePlanSeverity  CommandCode = "plan_severity"
+	CodeCaseClosed    CommandCode = "case_closed"
+	CodeCaseSolved    CommandCode = "case_solved"
+	CodeNotSolved     CommandCode = "not_solved"
+	CodeBadRating     CommandCode = "bad_rating"
+)
 
 // Outcome is everything an event or a timer does to a case.
 type Outcome struct {
@@ -179,8 +207,15 @@ func expired(c Case, p Policy, now time.Time) bool {
 //     (Policy.ThankYouKeepsSolved); closed, or solved for the reopen window or
 //     longer → a follow-up case (a thank-you is only recorded). On a solved
 //     or closed case a mail with a #rating is a survey answer and changes no
-//     status; a mail with nothing but commands changes no status either. #escalate is judged after the
-//     reply's own effect (a reply that reopens can escalate).
+//     status; a mail with nothing but commands changes no status either.
+//     #escalate and #severity are judged after the reply's own effect (a
+//     reply that reopens can escalate).
+//   - Customers' #solve and #close solve an open, pending or on-hold case
+//     ("solved by customer"; the text is kept and never reopens);
+//     #severity lowers freely and raises within the plan
+//     (AllowedSeverity); agents are told by their notice. Agents' commands
+//     are refused. A refused command (but #escalate, which has its own
+//     answer) is answered with NoticeCustomerCommandResult to the sender.
 //   - AgentReply with text or attachments and without #internal: a public
 //     comment relayed to the submitter (first response if none yet); open →
 //     pending unless a command sets the status; pending restarts the reminder
@@ -228,6 +263,12 @@ func (o *Outcome) reject(i int, why string) {
 	o.Commands[i].Applied, o.Commands[i].Detail = false, why
 }
 
+// refuse rejects a customer's command, saying why for the customer too.
+func (o *Outcome) refuse(i int, why string, code CommandCode, value string) {
+	o.reject(i, why)
+	o.Commands[i].Code, o.Commands[i].Value = code, value
+}
+
 // setStatus moves o.Case to status to, keeping the timestamps consistent, and
 // records the change; it reports whether the status changed.
 func (o *Outcome) setStatus(to Status, reason string, now time.Time) bool {
@@ -257,32 +298,61 @@ func (o *Outcome) setStatus(to Status, reason string, now time.Time) bool {
 	return true
 }
 
+// ReasonSolvedByCustomer is the solved reason (and audit reason) of a case
+// the customer solved with #solve or #close.
+const ReasonSolvedByCustomer = "solved by customer"
+
+// customerCommands holds the index in Event.Commands of each customer
+// command of a mail (-1: none).
+type customerCommands struct{ escalate, rating, solve, severity int }
+
 func applyCustomer(o *Outcome, c Case, ev Event, p Policy, now time.Time) {
-	escalate, rating := -1, -1
+	cc := customerCommands{-1, -1, -1, -1}
 	for i, cmd := range ev.Commands {
-		switch {
-		case cmd.Name == CmdEscalate && escalate < 0:
-			escalate = i
-		case cmd.Name == CmdRating && rating < 0:
-			rating = i
-		case cmd.Name == CmdEscalate || cmd.Name == CmdRating:
-			o.reject(i, "only one #"+cmd.Name+" per mail")
+		var slot *int
+		switch cmd.Name {
+		case CmdEscalate:
+			slot = &cc.escalate
+		case CmdRating:
+			slot = &cc.rating
+		case CmdSolve, CmdClose:
+			slot = &cc.solve
+		case CmdSeverity:
+			slot = &cc.severity
 		default:
-			o.reject(i, "only agents may use #"+cmd.Name)
+			o.refuse(i, "only agents may use #"+cmd.Name, CodeAgentsOnly, "")
+			continue
 		}
+		if *slot >= 0 {
+			o.refuse(i, "only one #"+cmd.Name+" per mail", CodeOnePerMail, "")
+			continue
+		}
+		*slot = i
 	}
 	if expired(c, p, now) {
 		o.setStatus(Closed, "reopen window of "+days(p.ReopenWindow)+" elapsed", now)
 	}
 	thanks := p.ThankYouKeepsSolved && ev.Attachments == 0 && IsThankYou(ev.Text)
 	st := o.Case.Status
+	rating, solve := cc.rating, cc.solve
 	if rating >= 0 && st != Solved && st != Closed {
-		o.reject(rating, "case is not solved")
+		o.refuse(rating, "case is not solved", CodeNotSolved, "")
 		rating = -1 // the mail counts as a reply
+	}
+	switch {
+	case solve >= 0 && st == Closed:
+		o.refuse(solve, "case is closed", CodeCaseClosed, "")
+		solve = -1
+	case solve >= 0 && rating >= 0: // a survey answer on a solved case
+		o.apply(solve, "case is already solved")
+		o.Commands[solve].Code = CodeAlreadySolved
+		solve = -1
 	}
 	switch {
 	case rating >= 0:
 		answerSurvey(o, rating, ev)
+	case solve >= 0:
+		solveByCustomer(o, solve, ev, p, now)
 	case !ev.hasContent():
 		o.Reason = "no text besides commands: status unchanged"
 	case st == Closed && thanks:
@@ -311,7 +381,10 @@ func applyCustomer(o *Outcome, c Case, ev Event, p Policy, now time.Time) {
 		}
 		o.Notices = append(o.Notices, Notice{Kind: NoticeAgentCustomerReplied, To: ToAgents})
 	}
-	if escalate >= 0 {
+	if cc.severity >= 0 {
+		severityByCustomer(o, c, ev, cc.severity, p, st)
+	}
+	if escalate := cc.escalate; escalate >= 0 {
 		arg := ev.Commands[escalate].Arg
 		if ok, why := CanEscalate(o.Case); ok {
 			o.apply(escalate, "escalated to the duty manager")
@@ -323,6 +396,85 @@ func applyCustomer(o *Outcome, c Case, ev Event, p Policy, now time.Time) {
 			o.Notices = append(o.Notices, Notice{Kind: NoticeEscalationRefused, To: ToSubmitter, Reason: string(why)})
 		}
 	}
+	// A refused command is answered (an escalation has its own answer).
+	for i, r := range o.Commands {
+		if !r.Applied && i != cc.escalate {
+			o.Notices = append(o.Notices, Notice{Kind: NoticeCustomerCommandResult, To: ToSender})
+			break
+		}
+	}
+}
+
+// solveByCustomer: "#solve" or "#close" from a customer on an open, pending
+// or on-hold case solves it, "solved by customer"; the mail's text is kept
+// and never reopens. On a solved case it is a no-op.
+func solveByCustomer(o *Outcome, i int, ev Event, p Policy, now time.Time) {
+	if ev.hasContent() {
+		o.Comment = PublicComment
+	}
+	from := o.Case.Status
+	if from == Solved {
+		o.apply(i, "case is already solved")
+		o.Commands[i].Code = CodeAlreadySolved
+		o.Reason = "customer command " + ev.Commands[i].Line + ": already solved"
+		return
+	}
+	reason := ReasonSolvedByCustomer
+	if arg := ev.Commands[i].Arg; arg != "" {
+		reason += ": " + arg
+	}
+	o.setStatus(Solved, reason, now)
+	o.Case.SolvedReason = ReasonSolvedByCustomer
+	o.apply(i, ReasonSolvedByCustomer)
+	o.Commands[i].Code = CodeSolved
+	o.Reason = fmt.Sprintf("customer command %s: %s → solved (%s)", ev.Commands[i].Line, from, ReasonSolvedByCustomer)
+	o.Notices = append(o.Notices, Notice{Kind: NoticeStatusChanged, To: ToSubmitter, At: ReopenUntil(o.Case, p)},
+		Notice{Kind: NoticeAgentCustomerReplied, To: ToAgents, Reason: ReasonSolvedByCustomer})
+}
+
+// severityByCustomer: "#severity Sn" from a customer, judged after the
+// mail's own effect (before is the status the mail found). Lowering is
+// always allowed; raising up to what the plan allows (AllowedSeverity). Not
+// on a solved or closed case (a reply with text reopens a solved one
+// first). The agents are told.
+func severityByCustomer(o *Outcome, c Case, ev Event, i int, p Policy, before Status) {
+	cmd := ev.Commands[i]
+	s := Severity(strings.ToUpper(cmd.Arg))
+	cur := o.Case.Severity
+	switch {
+	case !s.Valid():
+		o.refuse(i, fmt.Sprintf("unknown severity %q (want S1, S2, S3 or S4)", cmd.Arg), CodeBadSeverity, cmd.Arg)
+		return
+	case o.FollowUp || o.Case.Status == Closed:
+		o.refuse(i, "case is closed", CodeCaseClosed, "")
+		return
+	case o.Case.Status == Solved && before == Solved: // one this mail solves may still change
+		o.refuse(i, "case is solved", CodeCaseSolved, "")
+		return
+	case s == cur:
+		o.apply(i, "severity is already "+string(s))
+		o.Commands[i].Code, o.Commands[i].Value = CodeSeveritySame, string(s)
+		return
+	case s < cur && AllowedSeverity(s, c.Plan) != s: // "S1" < "S2": more urgent
+		o.refuse(i, "plan "+planName(c.Plan)+" does not include "+string(s), CodePlanSeverity, planName(c.Plan))
+		return
+	}
+	o.apply(i, "severity "+string(cur)+" → "+string(s)+" (by customer)")
+	o.Commands[i].Code, o.Commands[i].Value = CodeSeveritySet, string(s)
+	o.Case.Severity = s
+	o.Audit = append(o.Audit, AuditEntry{Kind: "severity", From: string(cur), To: string(s), Reason: cmd.Line + " (by customer)"})
+	if c.FirstResponseAt.IsZero() && !c.CreatedAt.IsZero() {
+		o.Case.FirstResponseDue = FirstResponseDue(s, c.CreatedAt, p.SLA)
+	}
+	if o.Reason == "no text besides commands: status unchanged" {
+		o.Reason = "customer command " + cmd.Line + ": severity " + string(cur) + " → " + string(s)
+	}
+	for _, n := range o.Notices {
+		if n.To == ToAgents {
+			return // their notice shows the new severity
+		}
+	}
+	o.Notices = append(o.Notices, Notice{Kind: NoticeAgentCustomerReplied, To: ToAgents})
 }
 
 // answerSurvey records "#rating good|bad [comment]" on a solved or closed
@@ -338,7 +490,7 @@ func answerSurvey(o *Outcome, i int, ev Event) {
 		o.apply(i, "rated "+word)
 		o.Audit = append(o.Audit, AuditEntry{Kind: "survey", To: word, Reason: strings.TrimSpace(comment)})
 	default:
-		o.reject(i, "want #rating good or #rating bad")
+		o.refuse(i, "want #rating good or #rating bad", CodeBadRating, "")
 	}
 }
 
@@ -373,7 +525,7 @@ func applyAgent(o *Outcome, c Case, ev Event, p Policy, now time.Time) {
 			continue
 		}
 		switch cmd.Name {
-		case CmdStatus, CmdSolve, CmdPending, CmdHold:
+		case CmdStatus, CmdSolve, CmdClose, CmdPending, CmdHold:
 			to, err := statusArg(cmd)
 			if err != nil {
 				o.reject(i, err.Error())
@@ -496,11 +648,11 @@ func applyAgent(o *Outcome, c Case, ev Event, p Policy, now time.Time) {
 // statusArg returns the status a status command sets.
 func statusArg(cmd Command) (Status, error) {
 	switch cmd.Name {
-	case CmdSolve, CmdPending, CmdHold:
+	case CmdSolve, CmdClose, CmdPending, CmdHold:
 		if cmd.Arg != "" {
 			return "", fmt.Errorf("#%s takes no argument", cmd.Name)
 		}
-		return map[string]Status{CmdSolve: Solved, CmdPending: Pending, CmdHold: OnHold}[cmd.Name], nil
+		return map[string]Status{CmdSolve: Solved, CmdClose: Solved, CmdPending: Pending, CmdHold: OnHold}[cmd.Name], nil
 	}
 	switch strings.ToLower(cmd.Arg) {
 	case "open", "reopen":

@@ -247,13 +247,13 @@ func TestApply_ThankYouOnSolvedKeepsItSolvedOnlyWhenConfigured(t *testing.T) {
 func TestApply_CustomerMailWithOnlyCommandsOrNothingChangesNoStatus(t *testing.T) {
 	for _, st := range []Status{Pending, OnHold, Solved} {
 		t.Run(string(st), func(t *testing.T) {
-			ev := Event{Kind: CustomerReply, Commands: []Command{{Name: CmdSolve, Line: "#solve"}}}
+			ev := Event{Kind: CustomerReply, Commands: []Command{{Name: CmdHold, Line: "#hold"}}}
 			o := Apply(caseIn(st), ev, DefaultPolicy(), now)
-			if o.Case.Status != st || o.Comment != NoComment || len(o.Notices) != 0 {
+			if o.Case.Status != st || o.Comment != NoComment || !slices.Equal(notices(o.Notices), []string{"customer_command_result→sender"}) {
 				t.Errorf("status %s comment %q notices %v (%s)", o.Case.Status, o.Comment, notices(o.Notices), o.Reason)
 			}
-			if o.Commands[0].Applied || !strings.Contains(o.Commands[0].Detail, "only agents") {
-				t.Errorf("customer #solve: %+v", o.Commands[0])
+			if o.Commands[0].Applied || !strings.Contains(o.Commands[0].Detail, "only agents") || o.Commands[0].Code != CodeAgentsOnly {
+				t.Errorf("customer #hold: %+v", o.Commands[0])
 			}
 		})
 	}

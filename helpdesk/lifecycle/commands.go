@@ -9,10 +9,11 @@ import (
 // Command names, as written after '#'.
 const (
 	CmdStatus   = "status"   // #status open|pending|on_hold|solved (agents)
-	CmdSolve    = "solve"    // agents
+	CmdSolve    = "solve"    // agents; customers too: the customer is done with the case
+	CmdClose    = "close"    // the same as #solve (a customer's word for it)
 	CmdPending  = "pending"  // agents
 	CmdHold     = "hold"     // agents
-	CmdSeverity = "severity" // #severity S1..S4 (agents)
+	CmdSeverity = "severity" // #severity S1..S4 (agents; customers within their plan)
 	CmdAssign   = "assign"   // #assign EMAIL|me (agents)
 	CmdInternal = "internal" // the comment is internal (agents)
 	CmdMerge    = "merge"    // #merge N: merge this case into case N (agents)
@@ -20,7 +21,7 @@ const (
 	CmdRating   = "rating"   // #rating good|bad [comment]: a survey answer (customers)
 )
 
-var commandNames = [...]string{CmdStatus, CmdSolve, CmdPending, CmdHold, CmdSeverity, CmdAssign,
+var commandNames = [...]string{CmdStatus, CmdSolve, CmdClose, CmdPending, CmdHold, CmdSeverity, CmdAssign,
 	CmdInternal, CmdMerge, CmdEscalate, CmdRating}
 
 func knownCommand(name string) bool {

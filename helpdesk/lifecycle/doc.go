@@ -34,4 +34,12 @@
 //     response.
 //   - "#word" at the top is a command only for a known name; anything else
 //     ends the command block and stays text (ParseCommands).
+//   - Severity of a new case (ChooseSeverity): subject tag, then a
+//     "Severity:"/"Priority:" line among the first five non-empty lines,
+//     then priority headers (advanced and premium plans only), else S3.
+//     What a customer asks for is capped by AllowedSeverity: S1 needs an
+//     advanced or premium plan (like escalations), else it becomes S2.
+//   - Customers' #solve/#close solve the case ("solved by customer") and
+//     their text never reopens it; #severity lowers freely and raises
+//     within the plan; any customer allowed on the case may use them.
 package lifecycle

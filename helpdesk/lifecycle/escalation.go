@@ -24,3 +24,6 @@ func CanEscalate(c Case) (ok bool, why Refusal) {
 	}
 	return true, ""
 }
+
+// PlanEscalates reports whether plan lets customers escalate (#escalate).
+func PlanEscalates(plan string) bool { return premiumPlan(plan) }

@@ -36,13 +36,43 @@ func TestNoticeKindsAreTemplateKinds(t *testing.T) {
 		lifecycle.NoticePendingReminder, lifecycle.NoticeAutoSolved, lifecycle.NoticeEscalationReceived,
 		lifecycle.NoticeEscalationRefused, lifecycle.NoticeMerged, lifecycle.NoticeAgentNewCase,
 		lifecycle.NoticeAgentCustomerReplied, lifecycle.NoticeAgentReopened, lifecycle.NoticeAgentEscalation,
-		lifecycle.NoticeSLAWarning, lifecycle.NoticeSLABreach, lifecycle.NoticeCommandResult, lifecycle.NoticeHeldForReview} {
+		lifecycle.NoticeSLAWarning, lifecycle.NoticeSLABreach, lifecycle.NoticeCommandResult, lifecycle.NoticeHeldForReview,
+		lifecycle.NoticeCustomerCommandResult} {
 		if !slices.Contains(kinds, templates.Kind(k)) {
 			t.Errorf("notice kind %q is no template", k)
 		}
 	}
-	if !templates.Kind(lifecycle.NoticeCommandResult).ToAgents() || templates.Kind(lifecycle.NoticeStatusChanged).ToAgents() {
+	if !templates.Kind(lifecycle.NoticeCommandResult).ToAgents() || templates.Kind(lifecycle.NoticeStatusChanged).ToAgents() ||
+		templates.Kind(lifecycle.NoticeCustomerCommandResult).ToAgents() {
 		t.Error("audiences disagree with the templates")
+	}
+}
+
+func TestCommandCodesAreTheTemplatesCodes(t *testing.T) {
+	pairs := []struct {
+		ours   lifecycle.CommandCode
+		theirs templates.CustomerCommandCode
+	}{
+		{lifecycle.CodeSolved, templates.CustomerSolved}, {lifecycle.CodeAlreadySolved, templates.CustomerAlreadySolved},
+		{lifecycle.CodeSeveritySet, templates.CustomerSeveritySet}, {lifecycle.CodeSeveritySame, templates.CustomerSeveritySame},
+		{lifecycle.CodeAgentsOnly, templates.CustomerAgentsOnly}, {lifecycle.CodeOnePerMail, templates.CustomerOnePerMail},
+		{lifecycle.CodeBadSeverity, templates.CustomerBadSeverity}, {lifecycle.CodePlanSeverity, templates.CustomerPlanSeverity},
+		{lifecycle.CodeCaseClosed, templates.CustomerCaseClosed}, {lifecycle.CodeCaseSolved, templates.CustomerCaseSolved},
+		{lifecycle.CodeNotSolved, templates.CustomerNotSolved}, {lifecycle.CodeBadRating, templates.CustomerBadRating},
+	}
+	for _, p := range pairs {
+		if string(p.ours) != string(p.theirs) {
+			t.Errorf("command code %q, templates say %q", p.ours, p.theirs)
+		}
+	}
+	sources := []struct{ ours, theirs string }{
+		{string(lifecycle.FromSubject), templates.SeverityFromSubject}, {string(lifecycle.FromBody), templates.SeverityFromBody},
+		{string(lifecycle.FromHeader), templates.SeverityFromHeader},
+	}
+	for _, s := range sources {
+		if s.ours != s.theirs {
+			t.Errorf("severity source %q, templates say %q", s.ours, s.theirs)
+		}
 	}
 }
 

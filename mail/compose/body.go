@@ -2,60 +2,40 @@ package compose
 
 import (
 	"crypto/rand"
-	"encoding/base64"
 	"fmt"
-	"io"
 	"mime"
-	"mime/quotedprintable"
 	"strings"
 
-	"github.com/emersion/go-message/textproto"
+	"github.com/emersion/go-message"
 )
 
 // part is one MIME entity: a leaf with content, or a multipart with
-// children. fields are its Content-* header fields in order.
+// children. fields are its Content-* header fields in order; go-message's
+// writer encodes the content as Content-Transfer-Encoding says.
 type part struct {
 	fields   [][2]string
-	encoding string // of a leaf: "base64" or "quoted-printable"
 	content  []byte
-	boundary string // of a multipart
 	children []*part
 }
 
-// writeBody writes p's body, encoded, to w.
-func (p *part) writeBody(w io.Writer) error {
-	if p.children != nil {
-		mw := textproto.NewMultipartWriter(w)
-		if err := mw.SetBoundary(p.boundary); err != nil {
+// write writes p's body through w, which was created with p's header.
+func (p *part) write(w *message.Writer) error {
+	if p.children == nil {
+		if _, err := w.Write(p.content); err != nil {
 			return err
 		}
-		for _, c := range p.children {
-			cw, err := mw.CreatePart(headerOf(c.fields))
-			if err != nil {
-				return err
-			}
-			if err := c.writeBody(cw); err != nil {
-				return err
-			}
-		}
-		return mw.Close()
+		return w.Close()
 	}
-	if p.encoding == "quoted-printable" {
-		qw := quotedprintable.NewWriter(w)
-		if _, err := qw.Write(p.content); err != nil {
+	for _, c := range p.children {
+		cw, err := w.CreatePart(headerOf(c.fields))
+		if err != nil {
 			return err
 		}
-		return qw.Close()
-	}
-	enc := base64.StdEncoding.EncodeToString(p.content)
-	for len(enc) > 0 {
-		n := min(len(enc), 76)
-		if _, err := io.WriteString(w, enc[:n]+"\r\n"); err != nil {
+		if err := c.write(cw); err != nil {
 			return err
 		}
-		enc = enc[n:]
 	}
-	return nil
+	return w.Close()
 }
 
 func (m *Message) bodyTree() (*part, error) {
@@ -110,11 +90,10 @@ func textPart(mediaType, s string) *part {
 	}
 	return &part{
 		fields: [][2]string{
-			{"Content-Type", mime.FormatMediaType(mediaType, map[string]string{"charset": "utf-8"})},
+			{"Content-Type", withParams(mediaType, map[string]string{"charset": "utf-8"})},
 			{"Content-Transfer-Encoding", enc},
 		},
-		encoding: enc,
-		content:  []byte(s),
+		content: []byte(s),
 	}
 }
 
@@ -140,7 +119,16 @@ func attachmentPart(a *Attachment) (*part, error) {
 	if strings.HasPrefix(mediaType, "multipart/") || strings.HasPrefix(mediaType, "message/") {
 		return nil, fmt.Errorf("%s: content type %s cannot be sent base64-encoded", what, mediaType)
 	}
-	params["name"] = encodeText(a.Filename)
+	switch strings.ToLower(params["charset"]) {
+	case "", "utf-8", "us-ascii":
+	default:
+		// go-message's writer sends text in UTF-8 only. The bytes go out
+		// unchanged as a file to save, not as text to show in a charset
+		// the label would no longer match.
+		mediaType = "application/octet-stream"
+		delete(params, "charset")
+	}
+	params["name"] = encodeText(a.Filename, paramRoom)
 	disposition := "attachment"
 	if a.ContentID != "" {
 		disposition = "inline"
@@ -149,14 +137,14 @@ func attachmentPart(a *Attachment) (*part, error) {
 		}
 	}
 	fields := [][2]string{
-		{"Content-Type", mime.FormatMediaType(mediaType, params)},
+		{"Content-Type", withParams(mediaType, params)},
 		{"Content-Transfer-Encoding", "base64"},
-		{"Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": encodeText(a.Filename)})},
+		{"Content-Disposition", withParams(disposition, map[string]string{"filename": encodeText(a.Filename, paramRoom)})},
 	}
 	if a.ContentID != "" {
 		fields = append(fields, [2]string{"Content-ID", "<" + a.ContentID + ">"})
 	}
-	return &part{fields: fields, encoding: "base64", content: a.Content}, nil
+	return &part{fields: fields, content: a.Content}, nil
 }
 
 func multipart(subtype string, params map[string]string, children []*part) *part {
@@ -167,8 +155,19 @@ func multipart(subtype string, params map[string]string, children []*part) *part
 	// boundary cannot collide with encoded content.
 	params["boundary"] = "=_hd_" + rand.Text()
 	return &part{
-		fields:   [][2]string{{"Content-Type", mime.FormatMediaType("multipart/"+subtype, params)}},
-		boundary: params["boundary"],
+		fields:   [][2]string{{"Content-Type", withParams("multipart/"+subtype, params)}},
 		children: children,
 	}
+}
+
+// paramRoom is the room for a file name's first word on a folded line that
+// starts with ` filename="`.
+const paramRoom = 76 - len(` filename="`)
+
+// withParams formats a Content-Type or Content-Disposition value the way
+// go-message does: non-ASCII parameter values (file names) as encoded words.
+func withParams(value string, params map[string]string) string {
+	var h message.Header
+	h.SetContentType(value, params)
+	return h.Get("Content-Type")
 }

@@ -3,29 +3,32 @@
 // Message.Bytes validates before it renders: addresses must parse with
 // net/mail, Message-IDs must be well-formed, and a CR or LF in any header
 // value, address, name or filename is refused (ErrHeaderInjection), so no
-// caller-supplied text can add a header. The output uses CRLF line endings,
-// RFC 2047 encoded words for non-ASCII subjects, names and header values,
-// UTF-8 bodies in quoted-printable or base64, header lines folded to at most
-// 998 octets (go-message's textproto writer folds them), and the MIME
+// caller-supplied text can add a header. What is ours is that policy, the
+// word-wise header encoding (encodeText: ASCII words such as "[Case #12]"
+// stay readable and whole, other words become RFC 2047 encoded words that
+// hold whole words, so folding happens only between words) and the MIME
 // structure the parts call for:
 //
 //	text or HTML alone          text/plain or text/html
 //	text and HTML               multipart/alternative
 //	HTML with inline parts      multipart/related (HTML first, then the parts)
 //	with attachments            multipart/mixed (body first, then attachments)
+//
+// go-message writes the rest: header folding at 76 columns, multipart
+// boundaries, quoted-printable and base64 bodies, and parameter encoding.
 package compose
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
-	"mime"
 	netmail "net/mail"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/emersion/go-message/textproto"
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
 )
 
 // ErrHeaderInjection is wrapped by the error Bytes returns when a value that
@@ -88,10 +91,11 @@ func (m *Message) Bytes() ([]byte, error) {
 	fields := append(top, [2]string{"MIME-Version", "1.0"})
 	fields = append(fields, body.fields...)
 	var buf bytes.Buffer
-	if err := textproto.WriteHeader(&buf, headerOf(fields)); err != nil {
+	w, err := message.CreateWriter(&buf, headerOf(fields))
+	if err != nil {
 		return nil, fmt.Errorf("compose: writing header: %w", err)
 	}
-	if err := body.writeBody(&buf); err != nil {
+	if err := body.write(w); err != nil {
 		return nil, fmt.Errorf("compose: writing body: %w", err)
 	}
 	return buf.Bytes(), nil
@@ -143,7 +147,7 @@ func (m *Message) headerFields() ([][2]string, error) {
 	if err := checkText("Subject", m.Subject); err != nil {
 		return nil, err
 	}
-	fields = append(fields, [2]string{"Subject", encodeText(m.Subject)})
+	fields = append(fields, [2]string{"Subject", encodeText(m.Subject, firstRoom("Subject"))})
 
 	if err := checkMsgID("MessageID", m.MessageID); err != nil {
 		return nil, err
@@ -177,7 +181,7 @@ func (m *Message) headerFields() ([][2]string, error) {
 		if err := checkText("header "+name, value); err != nil {
 			return nil, err
 		}
-		fields = append(fields, [2]string{name, encodeText(value)})
+		fields = append(fields, [2]string{name, encodeText(value, firstRoom(name))})
 	}
 	return fields, nil
 }
@@ -201,35 +205,14 @@ func formatAddresses(field string, addrs []Address) (string, error) {
 		if err != nil || parsed.Address != a.Address || parsed.Name != "" {
 			return "", fmt.Errorf("%s: invalid address %q", field, a.Address)
 		}
-		switch {
-		case a.Name == "" || isASCII(a.Name):
-			// net/mail quotes the name as needed.
-			out[i] = (&netmail.Address{Name: a.Name, Address: a.Address}).String()
-		default:
-			out[i] = encodeText(a.Name) + " " + (&netmail.Address{Address: a.Address}).String()
+		if isASCII(a.Name) {
+			// go-message's Address (net/mail's) quotes ASCII names.
+			out[i] = (&mail.Address{Name: a.Name, Address: a.Address}).String()
+			continue
 		}
+		out[i] = encodePhrase(a.Name, firstRoom(field)) + " <" + a.Address + ">"
 	}
 	return strings.Join(out, ", "), nil
-}
-
-// encodeText returns s, or, when s is not ASCII, RFC 2047 B-encoded words
-// for it. Each word covers at most 24 bytes of s so that it stays short
-// enough for the header to fold between words within 76 columns.
-func encodeText(s string) string {
-	if isASCII(s) {
-		return s
-	}
-	const chunk = 24
-	var words []string
-	for len(s) > 0 {
-		n := min(chunk, len(s))
-		for n < len(s) && !utf8.RuneStart(s[n]) {
-			n--
-		}
-		words = append(words, mime.BEncoding.Encode("utf-8", s[:n]))
-		s = s[n:]
-	}
-	return strings.Join(words, " ")
 }
 
 // checkText refuses values that cannot go into a header: CR or LF
@@ -332,8 +315,8 @@ func mostlyNonASCII(s string) bool {
 }
 
 // headerOf builds a header whose fields are written in the order given.
-func headerOf(fields [][2]string) textproto.Header {
-	var h textproto.Header
+func headerOf(fields [][2]string) message.Header {
+	var h message.Header
 	// Add inserts at the top, so add in reverse.
 	for i := len(fields) - 1; i >= 0; i-- {
 		h.Add(fields[i][0], fields[i][1])

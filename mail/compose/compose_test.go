@@ -365,7 +365,9 @@ func TestBytes_ChoosesTransferEncodingByContent(t *testing.T) {
 	}
 }
 
-func TestBytes_KeepsTheCharsetAndBytesOfATextAttachment(t *testing.T) {
+// go-message's writer sends text parts in UTF-8 only: a text attachment in
+// another charset keeps its bytes and name and goes out as a file to save.
+func TestBytes_KeepsTheBytesOfATextAttachmentInAnotherCharset(t *testing.T) {
 	m := baseMessage()
 	eucKR := []byte{0xbe, 0xc8, 0xb3, 0xe7} // 안녕 in EUC-KR
 	m.Attachments = []Attachment{{Filename: "log.txt", ContentType: "text/plain; charset=euc-kr", Content: eucKR}}
@@ -375,7 +377,7 @@ func TestBytes_KeepsTheCharsetAndBytesOfATextAttachment(t *testing.T) {
 	}
 	d := decode(t, raw) // no charset decoders registered: bytes come back as sent
 	att := d.leaves[1]
-	if att.params["charset"] != "euc-kr" || !bytes.Equal(att.body, eucKR) || att.disposition != "attachment" {
+	if att.mediaType != "application/octet-stream" || att.filename != "log.txt" || !bytes.Equal(att.body, eucKR) || att.disposition != "attachment" {
 		t.Fatalf("attachment = %+v", att)
 	}
 }
@@ -458,7 +460,7 @@ func TestBytes_Refuses(t *testing.T) {
 
 func TestEncodeText_WordsDecodeBackAndStayShort(t *testing.T) {
 	for _, s := range []string{"plain ascii", "é", "로그인 오류 — 비밀번호", strings.Repeat("😀", 20)} {
-		enc := encodeText(s)
+		enc := encodeText(s, maxWordLen)
 		for _, w := range strings.Fields(enc) {
 			if len(w) > 75 {
 				t.Errorf("encoded word of %d chars: %s", len(w), w)

@@ -34,6 +34,13 @@ func FromHTML(htmlBody string) Result {
 	if c.reason == ReasonMarker || !strings.HasPrefix(r.Reason, ReasonQuoteHeader) {
 		r.Reason = c.reason
 	}
+	if c.reason != ReasonMarker && r.Forwarded == "" {
+		// A forward in a quote container (Gmail's gmail_quote) is kept.
+		if f := FromText(removed); f.ForwardOnly {
+			r.Forwarded, r.Reason = f.Forwarded, ReasonForward
+		}
+	}
+	r.CutLine = 0
 	return r
 }
 

@@ -98,7 +98,7 @@ func TestMatchSeparator(t *testing.T) {
 		{"  Original message follows", "", false},
 	}
 	for _, tt := range tests {
-		lang, ok := matchSeparator(normalise(tt.line))
+		lang, _, ok := matchSeparator(normalise(tt.line))
 		if ok != tt.ok || lang != tt.lang {
 			t.Errorf("matchSeparator(%q) = %q, %v; want %q, %v", tt.line, lang, ok, tt.lang, tt.ok)
 		}

@@ -5,6 +5,29 @@
 // many languages), the signature after "-- " and "Sent from my iPhone"-style
 // footers.
 //
+// The rule, the same in every language (testdata/own/README.md states it
+// for the corpus):
+//   - Kept: the sender's text, with the sign-off and the name under it
+//     ("Thanks,\nMinsu"); an undelimited contact block under the name is
+//     kept too (nothing guesses where a signature without "-- " starts).
+//   - Stripped with all below: a "-- " signature, a mobile/app footer
+//     ("Sent from my iPhone", "Samsung 갤럭시에서 보냄", "Get Outlook for
+//     Android"; an unquoted original right below a footer is history), a
+//     legal disclaimer paragraph, and quoted history: "> " lines (also lines
+//     that lost their ">" when a long quoted line was re-wrapped), quote
+//     headers recognised from their structure (a verb such as "wrote",
+//     "schrieb", "kirjoitti", "작성" anywhere in a line ending with a colon
+//     that holds a time or an address; a date + an address + a colon; an
+//     opener and date on the same line as the reply's last words), runs of
+//     localized From/Sent/To/Subject lines, "-----Original Message-----"
+//     separators, GroupWise ">>> ... >>>" and Lotus Notes headers. A short
+//     closing written below the quoted history goes with it.
+//   - A forwarded message (a forward separator, or a header block whose
+//     Subject says "FW:"/"WG:"/"전달:") below a note is kept: Text is the
+//     note, Forwarded the forwarded message; Comment joins them with
+//     ForwardMarker. Inline replies keep the quoted lines they answer.
+//   - Lines right-trimmed; at most two blank lines in a row.
+//
 // Guarantees:
 //   - FromText and FromHTML are pure functions: no I/O, no global state.
 //   - They never panic and run in time linear in the input size (every
@@ -46,6 +69,8 @@ const (
 	ReasonMobileFooter  = "mobile-footer"   // "Sent from my iPhone" and similar
 	ReasonAllQuotedKept = "all-quoted-kept" // everything looked quoted: kept whole
 	ReasonQuoteHTML     = "quote-html"      // an HTML quote container, e.g. "quote-html:gmail"
+	ReasonDisclaimer    = "disclaimer"      // a legal/confidentiality notice below the reply
+	ReasonForward       = "forward"         // a forwarded message below a note: kept, marked with ForwardMarker
 )
 
 // Result of extracting the new text of a reply.
@@ -53,6 +78,17 @@ type Result struct {
 	Text   string // what the sender wrote: quotes, quote headers, signature and footers removed
 	Cut    string // what was removed (may be empty)
 	Reason string // short machine-readable why, e.g. "marker", "quote-header:ko", "signature", "none", "all-quoted-kept"
+	// CutLine is the 1-based line of the body (after line endings are
+	// normalised) where the removal named by Reason starts; 0 when nothing
+	// was cut or the input was HTML.
+	CutLine int
+	// Forwarded is the forwarded message (its header lines and body) kept
+	// below the note; empty when the mail forwards nothing. Text holds only
+	// the note; Comment joins both.
+	Forwarded string
+	// ForwardOnly: the mail is a forward without a note; Text is then what
+	// the general rules make of the forwarded message (its body).
+	ForwardOnly bool
 }
 
 // FromText extracts the new text of a reply from a plain-text body.
@@ -85,11 +121,33 @@ func clean(s string) string {
 // nothing would be left.
 func (d *doc) extract() (Result, bool) {
 	m := d.markerLine()
+	if f := d.forwardUnit(m); f >= 0 {
+		r, ok := d.extractForward(f, m)
+		if ok {
+			return r, true
+		}
+		if fwd := d.forwarded(f, m); fwd != "" {
+			r, ok := d.extractReply(m)
+			if !ok {
+				r = Result{Text: fwd, Reason: ReasonAllQuotedKept}
+			}
+			r.Forwarded, r.ForwardOnly = fwd, true
+			return r, true
+		}
+	}
+	return d.extractReply(m)
+}
+
+// extractReply applies the marker, then the general rules.
+func (d *doc) extractReply(m int) (Result, bool) {
 	if m >= 0 {
-		t := newTrimmer(d, d.markerCut(m))
+		cut := d.markerCut(m)
+		t := newTrimmer(d, cut)
 		t.run()
 		if t.hasContent() {
-			return t.result(ReasonMarker), true
+			r := t.result(ReasonMarker)
+			r.CutLine = cut + 1
+			return r, true
 		}
 		// Nothing above the marker (a reply written below it): fall back to
 		// the general rules on the whole body, without the marker line.
@@ -107,10 +165,115 @@ func (d *doc) extract() (Result, bool) {
 		return Result{}, false
 	}
 	reason := t.reason()
+	r := t.result(reason)
 	if m >= 0 && reason == ReasonNone {
-		reason = ReasonMarker // only the marker line itself went
+		r.Reason, r.CutLine = ReasonMarker, m+1 // only the marker line itself went
 	}
-	return t.result(reason), true
+	return r, true
+}
+
+// ForwardMarker is the line that separates a forwarder's note from the
+// forwarded message in Result.Text, whatever separator the client wrote.
+const ForwardMarker = "---------- Forwarded message ----------"
+
+// forwardUnit returns the index of the unit that starts a forwarded message
+// when the first piece of history in the body (above the marker line m, if
+// any) is a forward; otherwise -1.
+func (d *doc) forwardUnit(m int) int {
+	for ui, u := range d.units {
+		if m >= 0 && u.start > m {
+			return -1
+		}
+		if u.forward {
+			return ui
+		}
+		if u.kind == unitSeparator && ui+1 < len(d.units) && d.units[ui+1].forward &&
+			d.units[ui+1].kind == unitFields && d.onlyEmptyBetween(u.end, d.units[ui+1].start) {
+			return ui // "-----Original Message-----" above a "Subject: FW: ..." block
+		}
+		if u.kind != unitGeneric {
+			return -1
+		}
+	}
+	return -1
+}
+
+func (d *doc) onlyEmptyBetween(a, b int) bool {
+	for k := a + 1; k < b; k++ {
+		if d.lines[k].kind != lineEmpty {
+			return false
+		}
+	}
+	return true
+}
+
+// forwardSpan is the line range of the forwarded message that unit ui
+// introduces: below its separator line (or from its header block) down to
+// the marker line m or the end.
+func (d *doc) forwardSpan(ui, m int) (from, end int) {
+	u := d.units[ui]
+	from = u.start
+	if u.kind == unitSeparator {
+		from = u.end + 1
+	}
+	end = len(d.lines)
+	if m > from {
+		end = m
+	}
+	return from, end
+}
+
+// forwarded is the forwarded message's text, tidied.
+func (d *doc) forwarded(ui, m int) string {
+	from, end := d.forwardSpan(ui, m)
+	var b strings.Builder
+	for k := from; k < end; k++ {
+		b.WriteString(d.lines[k].raw)
+		b.WriteByte('\n')
+	}
+	return tidy(b.String())
+}
+
+// extractForward keeps the note above a forwarded message (trimmed by the
+// general rules) and the forwarded message itself, joined by ForwardMarker.
+func (d *doc) extractForward(ui, m int) (Result, bool) {
+	top := d.extendUp(d.units[ui].start, func(int) bool { return true })
+	from, end := d.forwardSpan(ui, m)
+	forwarded := d.forwarded(ui, m)
+	if forwarded == "" {
+		return Result{}, false
+	}
+	t := newTrimmer(d, top)
+	t.run()
+	var note, cut strings.Builder
+	for k := 0; k < end; k++ {
+		b := &cut
+		if k < top && t.keep[k] {
+			b = &note
+		} else if k >= from {
+			continue
+		}
+		b.WriteString(d.lines[k].raw)
+		b.WriteByte('\n')
+	}
+	n := tidy(note.String())
+	if n == "" || !t.textBefore(t.limit) {
+		return Result{}, false // a bare forward: the general rules, then Forwarded is set
+	}
+	return Result{Text: n, Cut: tidy(cut.String()), Reason: ReasonForward, CutLine: top + 1, Forwarded: forwarded}, true
+}
+
+// Comment is what an agent reads: Text, and below it the forwarded message
+// marked by ForwardMarker (only the marked forward when the mail is a bare
+// forward).
+func (r Result) Comment() string {
+	switch {
+	case r.Forwarded == "":
+		return r.Text
+	case r.ForwardOnly:
+		return ForwardMarker + "\n" + r.Forwarded
+	}
+	return r.Text + "\n\n" + ForwardMarker + "\n" + r.Forwarded
 }
 
 func (d *doc) markerLine() int {

@@ -3,6 +3,7 @@ package reply
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // trimmer decides, line by line, what of a classified body is kept. It only
@@ -12,12 +13,16 @@ type trimmer struct {
 	keep   []bool
 	limit  int
 	events []event
+	// prefixLine is a removed header line whose start (up to its split) is
+	// the sender's text and is kept; -1 when none.
+	prefixLine int
 }
 
 // event records one removal and why, for Result.Reason.
 type event struct {
 	prio   int // lower wins
 	reason string
+	line   int // first removed line
 }
 
 const (
@@ -28,7 +33,7 @@ const (
 )
 
 func newTrimmer(d *doc, limit int) *trimmer {
-	t := &trimmer{d: d, keep: make([]bool, len(d.lines)), limit: limit}
+	t := &trimmer{d: d, keep: make([]bool, len(d.lines)), limit: limit, prefixLine: -1}
 	for i := 0; i < limit; i++ {
 		t.keep[i] = true
 	}
@@ -37,19 +42,30 @@ func newTrimmer(d *doc, limit int) *trimmer {
 
 func (t *trimmer) run() {
 	t.signature()
+	t.disclaimer()
 	t.footers()
 	t.headers()
 	t.trailingQuote()
 	t.signOff()
 }
 
-func (t *trimmer) note(prio int, reason string) {
-	t.events = append(t.events, event{prio, reason})
+func (t *trimmer) note(prio int, reason string, line int) {
+	t.events = append(t.events, event{prio, reason, line})
 }
 
 func (t *trimmer) reason() string {
-	if len(t.events) == 0 {
+	e, ok := t.decisive()
+	if !ok {
 		return ReasonNone
+	}
+	return e.reason
+}
+
+// decisive is the removal that names the result: the highest priority, the
+// earliest of equals.
+func (t *trimmer) decisive() (event, bool) {
+	if len(t.events) == 0 {
+		return event{}, false
 	}
 	best := t.events[0]
 	for _, e := range t.events[1:] {
@@ -57,7 +73,7 @@ func (t *trimmer) reason() string {
 			best = e
 		}
 	}
-	return best.reason
+	return best, true
 }
 
 // cutFrom removes every line from i to the limit.
@@ -78,10 +94,13 @@ func (t *trimmer) remove(from, to int) {
 func (t *trimmer) isText(i int) bool {
 	li := &t.d.lines[i]
 	return t.keep[i] && (li.kind == lineText || li.kind == lineWeakQuote) && li.unit < 0 &&
-		li.delim == delimNone && li.footer == footerNone
+		li.delim == delimNone && li.footer == footerNone || i == t.prefixLine
 }
 
 func (t *trimmer) textBefore(i int) bool {
+	if t.prefixLine >= 0 && t.prefixLine <= i {
+		return true
+	}
 	for k := 0; k < i && k < t.limit; k++ {
 		if t.isText(k) {
 			return true
@@ -152,8 +171,27 @@ func (t *trimmer) signature() {
 			}
 		}
 		t.cutFrom(i)
-		t.note(prioSignature, ReasonSignature)
+		t.note(prioSignature, ReasonSignature, i)
 		return
+	}
+}
+
+// disclaimer cuts at a legal notice that opens a paragraph below the
+// sender's text ("CONFIDENTIALITY NOTICE: ...", "Diese E-Mail enthält
+// vertrauliche ..."), with everything below it.
+func (t *trimmer) disclaimer() {
+	d := t.d
+	seenText := false
+	for i := 0; i < t.limit; i++ {
+		li := &d.lines[i]
+		if li.disclaimer && seenText && !li.code && (i == 0 || d.lines[i-1].kind == lineEmpty || d.lines[i-1].delim != delimNone) {
+			t.cutFrom(i)
+			t.note(prioSignature, ReasonDisclaimer, i)
+			return
+		}
+		if t.isText(i) {
+			seenText = true
+		}
 	}
 }
 
@@ -201,11 +239,11 @@ func (t *trimmer) footers() {
 		switch {
 		case zone:
 			t.remove(i, h-1)
-			t.note(prioFooter, ReasonMobileFooter)
+			t.note(prioFooter, ReasonMobileFooter, i)
 			i = h - 1
 		case li.footer == footerStrong:
 			t.remove(i, i)
-			t.note(prioFooter, ReasonMobileFooter)
+			t.note(prioFooter, ReasonMobileFooter, i)
 		}
 	}
 }
@@ -242,15 +280,21 @@ func (t *trimmer) headers() {
 		}
 		u := d.units[li.unit]
 		reason := headerReason(u.lang)
+		if li.split > 0 && u.start == i {
+			if nx := t.nextNonEmpty(u.end + 1); nx >= 0 && d.lines[nx].kind == lineQuote {
+				t.prefixLine = i // the words before the header are the sender's
+				seenText = true
+			}
+		}
 		switch u.kind {
 		case unitSeparator, unitFields:
 			if seenText {
 				t.cutFrom(d.extendUp(u.start, func(k int) bool { return t.keep[k] }))
-				t.note(prioHeader, reason)
+				t.note(prioHeader, reason, t.limit)
 				return
 			}
 			t.remove(u.start, u.end)
-			t.note(prioHeader, reason)
+			t.note(prioHeader, reason, u.start)
 			i = u.end
 			if u.kind == unitSeparator {
 				// "---------- Forwarded message ---------" is followed by
@@ -267,11 +311,11 @@ func (t *trimmer) headers() {
 			if nx < 0 {
 				if seenText {
 					t.cutFrom(u.start)
-					t.note(prioHeader, reason)
+					t.note(prioHeader, reason, u.start)
 					return
 				}
 				t.remove(u.start, u.end)
-				t.note(prioHeader, reason)
+				t.note(prioHeader, reason, u.start)
 				i = u.end
 				continue
 			}
@@ -283,11 +327,11 @@ func (t *trimmer) headers() {
 				}
 				if seenText {
 					t.cutFrom(u.start)
-					t.note(prioHeader, reason)
+					t.note(prioHeader, reason, u.start)
 					return
 				}
 				t.remove(u.start, u.end)
-				t.note(prioHeader, reason)
+				t.note(prioHeader, reason, u.start)
 				i = u.end
 				continue
 			}
@@ -302,11 +346,12 @@ func (t *trimmer) headers() {
 				qEnd = k
 			}
 			after := t.nextNonEmpty(qEnd + 1)
-			historyOnly := after < 0 || d.lines[after].unit >= 0 || !textFrom[after]
+			historyOnly := after < 0 || d.lines[after].unit >= 0 || !textFrom[after] ||
+				seenText && t.closingOnly(after)
 			switch {
 			case historyOnly && seenText:
 				t.cutFrom(u.start)
-				t.note(prioHeader, reason)
+				t.note(prioHeader, reason, u.start)
 				return
 			case seenText:
 				t.remove(u.start, u.end) // inline reply: keep the quote as context
@@ -318,9 +363,37 @@ func (t *trimmer) headers() {
 				t.remove(u.start, qEnd) // context quoted above a bottom-posted reply
 				i = qEnd
 			}
-			t.note(prioHeader, reason)
+			t.note(prioHeader, reason, u.start)
 		}
 	}
+}
+
+// maxClosingLines bounds a closing written below the quoted history.
+const maxClosingLines = 3
+
+// closingOnly reports whether the lines from i to the end are only a short
+// closing (a sign-off and a name, a signature placed under the quote).
+func (t *trimmer) closingOnly(i int) bool {
+	n := 0
+	last := ""
+	for k := i; k < t.limit; k++ {
+		li := &t.d.lines[k]
+		if !t.keep[k] || li.kind == lineEmpty || li.footer != footerNone || li.delim != delimNone {
+			continue
+		}
+		if li.kind != lineText || li.unit >= 0 || li.code {
+			return false
+		}
+		s := strings.TrimSpace(li.raw)
+		n, last = n+1, s
+		if n > maxClosingLines || displayWidth(s) > 40 || len(strings.Fields(s)) > 5 ||
+			strings.HasSuffix(s, "?") || strings.HasSuffix(s, "？") {
+			return false
+		}
+	}
+	// It ends with a name, not with a sentence ("Yes." answers the quote).
+	r, _ := utf8.DecodeLastRuneInString(last)
+	return n > 0 && !strings.ContainsRune(".!?。！？", r)
 }
 
 // interleaved reports whether quoted lines and new text alternate again
@@ -368,14 +441,14 @@ func (t *trimmer) trailingQuote() {
 		return // only quotes: keep them rather than return nothing
 	}
 	t.remove(first, last)
-	t.note(prioQuoted, t.quotedReason(first))
+	t.note(prioQuoted, t.quotedReason(first), first)
 }
 
 // quotedReason names the language of a quote header opening a quoted
 // block ("> On ... wrote:"), if there is one.
 func (t *trimmer) quotedReason(first int) string {
 	n := normalise(stripQuote(t.d.lines[first].raw))
-	if lang, ok := matchSeparator(n); ok {
+	if lang, _, ok := matchSeparator(n); ok {
 		return headerReason(lang)
 	}
 	if m, ok := matchQuoteHeader(n); ok {
@@ -392,6 +465,9 @@ func headerReason(lang string) string {
 }
 
 func (t *trimmer) hasContent() bool {
+	if t.prefixLine >= 0 {
+		return true
+	}
 	for i := 0; i < t.limit; i++ {
 		if t.keep[i] && t.d.lines[i].kind != lineEmpty {
 			return true
@@ -407,11 +483,19 @@ func (t *trimmer) result(reason string) Result {
 		b := &cut
 		if t.keep[i] {
 			b = &kept
+		} else if i == t.prefixLine {
+			kept.WriteString(li.raw[:li.split])
+			kept.WriteByte('\n')
+			li.raw = li.raw[li.split:]
 		}
 		b.WriteString(li.raw)
 		b.WriteByte('\n')
 	}
-	return Result{Text: tidy(kept.String()), Cut: tidy(cut.String()), Reason: reason}
+	r := Result{Text: tidy(kept.String()), Cut: tidy(cut.String()), Reason: reason}
+	if e, ok := t.decisive(); ok {
+		r.CutLine = e.line + 1
+	}
+	return r
 }
 
 // signOff removes a closing "-Name" line ("-Abhishek Kona") set apart by a
@@ -438,7 +522,7 @@ func (t *trimmer) signOff() {
 		return
 	}
 	t.remove(last, last)
-	t.note(prioSignature, ReasonSignature)
+	t.note(prioSignature, ReasonSignature, last)
 }
 
 func isSignOff(raw string) bool {

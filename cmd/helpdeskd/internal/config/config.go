@@ -46,6 +46,7 @@ type Config struct {
 	OldSecretsUntil          time.Time
 	CustomerAccess           string
 	StrangerMail             string
+	NewAddressPolicy         string
 	UnknownSenders           string
 	ReopenWindow             time.Duration
 	AgentAuth                bool
@@ -55,7 +56,10 @@ type Config struct {
 	ManagerAddress           string
 	DefaultLocale            string
 	HTTPAddr                 string
-	PprofAddr                string // net/http/pprof listener, loopback only ("": off)
+	PublicURL                string        // base URL of download links ("": none)
+	AttachmentLinkTTL        time.Duration // how long a download link works
+	AgentAttachLimit         int64         // bytes of a customer's files attached to one agent notice (0: none)
+	PprofAddr                string        // net/http/pprof listener, loopback only ("": off)
 	TemplatesDir             string
 	MaxMessageSize           int64
 	RawRetention             time.Duration
@@ -67,6 +71,7 @@ type Config struct {
 	SuppressFor              time.Duration
 	AgentBudget              int           // notices per staff address per hour
 	SenderCaseLimit          int           // new cases per sender per hour (0: no limit)
+	SelfServiceLimit         int           // answered self-service mails per address per hour (0: no limit)
 	LoopWindow               time.Duration // no acknowledgement of a mail quoting ours sent this recently (0: off)
 	VERP                     bool          // envelope sender support+bounce-<signed>@domain
 	Reminders                []time.Duration

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"net/url"
 	"time"
 )
 
@@ -127,6 +128,9 @@ func table() []Setting {
 		{Env: "HELPDESK_STRANGER_MAIL", Key: "stranger_mail", Default: "hold", Kind: KindEnum, Allowed: []string{"hold", "new_case"},
 			Doc:   "mail from a sender not allowed on the case it threads to: hold (kept for review, agents told) or new_case",
 			Field: cfgString(func(c *Config) *string { return &c.StrangerMail })},
+		{Env: "HELPDESK_NEW_ADDRESS_POLICY", Key: "new_address_policy", Default: "append", Kind: KindEnum, Allowed: []string{"append", "hold"},
+			Doc:   "a reply from an address we did not mail carrying a valid reply token: append (it becomes a participant, agents told) or hold",
+			Field: cfgString(func(c *Config) *string { return &c.NewAddressPolicy })},
 		{Env: "HELPDESK_UNKNOWN_SENDERS", Key: "unknown_senders", Default: "open", Kind: KindEnum, Allowed: []string{"open", "domain", "registered"},
 			Doc:   "who may open a case: open (anyone), domain (known org domains), registered (known users)",
 			Field: cfgString(func(c *Config) *string { return &c.UnknownSenders })},
@@ -154,6 +158,15 @@ func table() []Setting {
 		{Env: "HELPDESK_HTTP_ADDR", Key: "http_addr", Kind: KindHostPort,
 			Doc:   "health (/healthz), readiness (/readyz) and metrics (/metrics) listener, e.g. 127.0.0.1:8080 (empty: off)",
 			Field: cfgString(func(c *Config) *string { return &c.HTTPAddr })},
+		{Env: "HELPDESK_PUBLIC_URL", Key: "public_url", Check: checkPublicURL,
+			Doc:   "public base URL of the HTTP listener, e.g. https://help.example.com; with HELPDESK_HTTP_ADDR, agent notices link the files too large to attach (signed, expiring) under /attachments/ (empty: no links)",
+			Field: cfgString(func(c *Config) *string { return &c.PublicURL })},
+		{Env: "HELPDESK_ATTACHMENT_LINK_TTL", Key: "attachment_link_ttl", Default: "720h", Kind: KindDuration,
+			Doc:   "how long a download link in an agent notice works",
+			Field: cfgDur(func(c *Config) *time.Duration { return &c.AttachmentLinkTTL })},
+		{Env: "HELPDESK_AGENT_ATTACH_LIMIT", Key: "agent_attach_limit", Default: "10485760", Kind: KindBytes, Min: 0,
+			Doc:   "largest total size in bytes of a customer's files attached to one agent notice, in mail order while they fit; the others are listed with their size and a link (0: attach none)",
+			Field: inConfig(func(c *Config) any { return &c.AgentAttachLimit })},
 		{Env: "HELPDESK_PPROF_ADDR", Key: "pprof_addr", Kind: KindLoopback,
 			Doc:   "Go profiling (/debug/pprof/) listener on a loopback address only, e.g. 127.0.0.1:6060 (empty: off)",
 			Field: cfgString(func(c *Config) *string { return &c.PprofAddr })},
@@ -196,6 +209,9 @@ func table() []Setting {
 		{Env: "HELPDESK_SENDER_CASE_LIMIT", Key: "sender_case_limit", Default: "5", Kind: KindInt, Min: 0, Max: 100000,
 			Doc:   "most new cases one sender opens per hour; later mail is stored unanswered and agents get one digest (0: no limit)",
 			Field: cfgInt(func(c *Config) *int { return &c.SenderCaseLimit })},
+		{Env: "HELPDESK_SELF_SERVICE_LIMIT", Key: "self_service_limit", Default: "10", Kind: KindInt, Min: 0, Max: 100000,
+			Doc:   "most self-service mails (\"my cases\" lists) one address gets answered per hour; later ones are stored unanswered (0: no limit)",
+			Field: cfgInt(func(c *Config) *int { return &c.SelfServiceLimit })},
 		{Env: "HELPDESK_LOOP_WINDOW", Key: "loop_window", Default: "10m", Kind: KindDurationOrZero, Zero: "off",
 			Doc:   "a new mail that quotes an automated mail we sent its sender this recently opens a case without acknowledgement (0: off)",
 			Field: cfgDur(func(c *Config) *time.Duration { return &c.LoopWindow })},
@@ -218,7 +234,7 @@ func table() []Setting {
 			Doc:   "business days: a range such as mon-fri or a list such as mon,tue,thu",
 			Field: cfgString(func(c *Config) *string { return &c.BusinessDays })},
 		{Env: "HELPDESK_TIMEZONE", Key: "timezone", Default: "UTC", Check: checkTimeZone,
-			Doc:   "time zone of the business hours, e.g. Asia/Seoul",
+			Doc:   "time zone of the business hours, e.g. Asia/Seoul, and of the times in mail to users whose own zone (users add --timezone) and org's zone are not set",
 			Field: cfgString(func(c *Config) *string { return &c.TimeZone })},
 		{Env: "HELPDESK_TIMER_INTERVAL", Key: "timer_interval", Default: "1m", Kind: KindDuration,
 			Doc:   "how often the timers (reminders, auto-solve, close, SLA) run",
@@ -324,6 +340,15 @@ func fileVariant(s Setting) Setting {
 		Env: s.Env + "_FILE", Key: s.Key + "_file", fileOf: &s, Field: s.File,
 		Doc: "file holding " + s.Env + " (one trailing newline dropped); set one of the two",
 	}
+}
+
+// checkPublicURL accepts an absolute http(s) URL without query or fragment.
+func checkPublicURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("want an absolute http(s) URL without query, e.g. https://help.example.com")
+	}
+	return nil
 }
 
 func minLength32(v string) error {
