@@ -324,16 +324,19 @@ func LinkedAttachment(ctx context.Context, q Queryer, ref AttachmentRef) (*Store
 
 // CopyBlob writes a stored file's content to w one chunk at a time, so a
 // large file never sits in memory whole, and returns how many bytes it wrote.
+// Content shorter than the size recorded for the blob (a chunk gone
+// meanwhile) is an error, never a silently short file.
 func CopyBlob(ctx context.Context, q Queryer, blobID int64, w io.Writer) (int64, error) {
+	var size int64
+	if err := q.GetContext(ctx, &size, `SELECT size FROM blobs WHERE id = $1`, blobID); err != nil {
+		return 0, fmt.Errorf("attachment content %d: %w", blobID, mapErr(err))
+	}
 	var written int64
-	for seq := 0; ; seq++ {
+	for seq := 0; written < size; seq++ {
 		var chunk []byte
 		err := q.GetContext(ctx, &chunk, `SELECT data FROM blob_chunks WHERE blob_id = $1 AND seq = $2`, blobID, seq)
 		if errors.Is(mapErr(err), ErrNotFound) {
-			if seq == 0 {
-				return 0, fmt.Errorf("attachment content %d: %w", blobID, ErrNotFound)
-			}
-			return written, nil
+			return written, fmt.Errorf("attachment content %d: chunk %d is missing after %d of %d bytes", blobID, seq, written, size)
 		}
 		if err != nil {
 			return written, fmt.Errorf("attachment content %d: %w", blobID, mapErr(err))
@@ -344,4 +347,8 @@ func CopyBlob(ctx context.Context, q Queryer, blobID int64, w io.Writer) (int64,
 			return written, fmt.Errorf("attachment content %d: %w", blobID, err)
 		}
 	}
+	if written != size {
+		return written, fmt.Errorf("attachment content %d: %d bytes stored, %d recorded", blobID, written, size)
+	}
+	return written, nil
 }

@@ -381,6 +381,27 @@ func TestCopyBlob_StreamsAFileOfSeveralChunks(t *testing.T) {
 	}
 }
 
+func TestCopyBlob_AMissingChunkIsAnErrorNotAShortFile(t *testing.T) {
+	t.Parallel()
+	e := newEnvWithDB(t, pgtest.New(t))
+	big := bytes.Repeat([]byte("0123456789abcdef"), (3<<20)/16) // three chunks
+	raw := "From: Jane <jane@acme.example>\nTo: support@example.com\nSubject: dump\nMessage-ID: <dump-2@acme.example>\n" +
+		"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nA dump.\n--b\n" +
+		"Content-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"dump.bin\"\n\n" + string(big) + "\n--b--\n"
+	r := e.ingest(raw)
+	atts, err := helpdesk.ListAttachments(context.Background(), e.s.DB(), r.CaseID)
+	if err != nil || len(atts) != 1 {
+		t.Fatalf("attachments: %+v, %v", atts, err)
+	}
+	if _, err := e.s.DB().Exec(`DELETE FROM blob_chunks WHERE blob_id = $1 AND seq = (SELECT max(seq) FROM blob_chunks WHERE blob_id = $1)`, atts[0].BlobID); err != nil {
+		t.Fatal(err)
+	}
+	n, err := helpdesk.CopyBlob(context.Background(), e.s.DB(), atts[0].BlobID, io.Discard)
+	if err == nil {
+		t.Fatalf("copied %d of %d bytes without error", n, atts[0].Size)
+	}
+}
+
 type maxWrite struct {
 	buf bytes.Buffer
 	max int

@@ -10,6 +10,7 @@ var timeType = reflect.TypeOf(time.Time{})
 // inZone returns a copy of d with every time in it (fields, nested structs,
 // slices and pointers) moved to loc, so that one mail shows all its times
 // in its recipient's zone. Zero times stay zero. d itself is not changed.
+// Template data holds no maps or interfaces (a time there would stay put).
 func inZone(d Data, loc *time.Location) Data {
 	v := reflect.New(reflect.TypeOf(d)).Elem()
 	v.Set(reflect.ValueOf(d))
@@ -41,6 +42,10 @@ func moveTimes(v reflect.Value, loc *time.Location) {
 			moveTimes(c.Index(i), loc)
 		}
 		v.Set(c)
+	case reflect.Array: // a value: its elements are settable in place
+		for i := 0; i < v.Len(); i++ {
+			moveTimes(v.Index(i), loc)
+		}
 	case reflect.Pointer:
 		if v.IsNil() || !holdsTime(v.Type().Elem(), 0) {
 			return

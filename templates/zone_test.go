@@ -44,3 +44,28 @@ func TestRenderIn_ShowsEveryTimeInTheRecipientsZoneAndNamesIt(t *testing.T) {
 		t.Error("RenderIn changed the caller's data")
 	}
 }
+
+func TestInZone_MovesTimesInArraysToo(t *testing.T) {
+	seoul, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		t.Skip("no tzdata")
+	}
+	at := time.Date(2026, 12, 5, 7, 30, 0, 0, time.UTC)
+	in := withArray{At: [2]time.Time{at, at}}
+	out := inZone(in, seoul).(withArray)
+	for i, tm := range out.At {
+		if tm.Location() != seoul || !tm.Equal(at) {
+			t.Errorf("At[%d] = %v, want %v in Asia/Seoul", i, tm, at)
+		}
+	}
+	if in.At[0].Location() != time.UTC {
+		t.Error("the caller's value changed")
+	}
+}
+
+type withArray struct {
+	Base
+	At [2]time.Time
+}
+
+func (withArray) Kind() Kind { return CaseReceived }

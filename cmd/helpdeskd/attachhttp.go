@@ -109,10 +109,11 @@ func (h *attachmentHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// inlineTypes are shown by a browser without running anything.
+// inlineTypes are shown by a browser without running anything. PDF is not
+// among them: a customer's PDF may carry scripts and forms, so it is a
+// download, never a page of our origin.
 var inlineTypes = map[string]bool{
-	"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true,
-	"application/pdf": true, "text/plain": true,
+	"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true, "text/plain": true,
 }
 
 // servedType is the Content-Type a stored file is served with and its

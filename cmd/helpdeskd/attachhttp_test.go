@@ -47,7 +47,7 @@ func TestServedType_ActiveContentIsADownload(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ stored, ct, disposition string }{
 		{"image/png", "image/png", "inline"},
-		{"application/pdf; name=x.pdf", "application/pdf", "inline"},
+		{"application/pdf; name=x.pdf", "application/pdf", "attachment"},
 		{"text/plain; charset=euc-kr; name=log.txt", "text/plain; charset=euc-kr", "inline"},
 		{"text/html; charset=utf-8", "text/html; charset=utf-8", "attachment"},
 		{"image/svg+xml", "image/svg+xml", "attachment"},
