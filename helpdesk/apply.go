@@ -268,10 +268,7 @@ func insertMessages(ctx context.Context, q Queryer, preps []*prepared, fix *stri
 			caseID = &o.c.ID
 		}
 		uidValidity, uid := int64(p.in.UIDValidity), int64(p.in.UID)
-		from := m.From.Canonical()
-		if p.webFrom != "" {
-			from = p.webFrom
-		}
+		from := m.From.Canonical() // a web form's requester: the sender limit and why count it
 		r.add(p.rowID, m.MessageID, p.in.Mailbox, uidValidity, uid, from, truncateText(m.Subject, 1000),
 			strings.Join(m.InReplyTo, " "), pq.Array(m.References), string(p.class.Class), p.class.Reason, max(p.raw.size, p.in.Size),
 			p.now, p.raw.id, ti, m.OriginalMessageID, m.MessageIDAlias, caseID, o.decision, o.rule, truncateText(reason, 2000),

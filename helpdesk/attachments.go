@@ -94,6 +94,12 @@ func (l *AttachmentLinks) Sign(commentID, blobID int64, expires time.Time) strin
 // URL is the download address of a token.
 func (l *AttachmentLinks) URL(token string) string { return l.base + "/attachments/" + token }
 
+// UnsubscribeURL is the RFC 8058 one-click address of a known-issue
+// unsubscribe token, on the same public listener as the download links.
+func (l *AttachmentLinks) UnsubscribeURL(token string) string {
+	return l.base + "/unsubscribe/" + token
+}
+
 // Link signs a link working for the configured TTL from now.
 func (l *AttachmentLinks) Link(commentID, blobID int64, now time.Time) (string, time.Time) {
 	exp := now.Add(l.ttl).Truncate(time.Second)

@@ -221,7 +221,7 @@ func results(preps []*prepared) []Result {
 // lockCursor serialises daemons reading the same mailbox: the second waits
 // for the first's batch and then finds its mail stored.
 func lockCursor(ctx context.Context, tx Queryer, in Inbound) error {
-	if in.Mailbox == "" || in.replay {
+	if in.Mailbox == "" || in.replay || in.Local {
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM mailbox_cursors WHERE mailbox = $1 FOR UPDATE`, in.Mailbox); err != nil {
@@ -286,6 +286,7 @@ func (g *Ingester) prepare(ctx context.Context, tx Queryer, in Inbound) (*prepar
 			return nil, fmt.Errorf("store raw: %w", mapErr(err))
 		}
 	}
+	msg.Local = in.Local
 	p.msg = msg
 	ci := msg.ClassifyInput()
 	ci.LoopID, ci.OwnMessageIDDomain, ci.OwnAddresses = g.cfg.LoopID, g.cfg.MessageIDDomain, g.cfg.Own

@@ -234,7 +234,11 @@ type CaseFilter struct {
 	// anywhere when it has three characters or more, at the start of a word
 	// when shorter (결제 finds 결제가, not 카드결제).
 	Search string
-	Limit  int // default 100
+	// Submitter and Assignee are addresses of users (any of their
+	// addresses); Assignee "none" matches unassigned cases.
+	Submitter string
+	Assignee  string
+	Limit     int // default 100
 }
 
 const caseSummarySelect = `SELECT c.id, c.subject, c.status, c.severity, coalesce(o.name, '') AS org,
@@ -259,6 +263,23 @@ func ListCases(ctx context.Context, q Queryer, f CaseFilter) ([]CaseSummary, err
 			return nil, err
 		}
 		w.add("c.org_id = " + w.arg(o.ID))
+	}
+	if f.Submitter != "" {
+		u, err := UserByAddress(ctx, q, f.Submitter)
+		if err != nil {
+			return nil, fmt.Errorf("submitter: %w", err)
+		}
+		w.add("c.submitter_id = " + w.arg(u.ID))
+	}
+	switch a := strings.TrimSpace(f.Assignee); {
+	case strings.EqualFold(a, "none"):
+		w.add("c.assignee_id IS NULL")
+	case a != "":
+		u, err := UserByAddress(ctx, q, a)
+		if err != nil {
+			return nil, fmt.Errorf("assignee: %w", err)
+		}
+		w.add("c.assignee_id = " + w.arg(u.ID))
 	}
 	term := strings.TrimSpace(f.Search)
 	if term == "" {

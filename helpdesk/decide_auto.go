@@ -139,6 +139,10 @@ func (d *decider) oversized(c *caseView, known *User, dec threading.Decision) {
 		facts.RecentlyTold = !told.IsZero() && told.After(d.now.Add(-d.cfg.RefusalEvery))
 	}
 	ok, why := answerTooLarge(facts)
+	if ok && allowed && known != nil && !IsStaff(known.Role) && known.ID != c.SubmitterID {
+		// Only the submitter is mailed about a case, never a participant.
+		ok, why = false, known.LoginEmail+" is not the submitter of case #"+fmt.Sprint(c.ID)+" (only the submitter is mailed)"
+	}
 	if !ok {
 		d.because("; sender not told: " + why)
 		return

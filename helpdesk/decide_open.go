@@ -33,7 +33,8 @@ func (d *decider) open(known *User, why string) error {
 	}
 	org := d.w.orgOf(sender)
 	var customers []*User
-	if sender.Role == RoleReseller {
+	reseller := sender.Role == RoleReseller && d.p.webFrom == "" // a web form's Reply-To writes for nobody else
+	if reseller {
 		if onBehalf, users := d.grantedCustomers(sender); onBehalf != nil {
 			org, customers = onBehalf, users
 			why += "; reseller writing for " + onBehalf.Name
@@ -54,7 +55,7 @@ func (d *decider) open(known *User, why string) error {
 	d.addComment(c, sender, true)
 	d.record(c, DecisionNewCase, threading.RuleNew, why)
 	d.ccParticipants(c, sender)
-	if sender.Role == RoleReseller && len(customers) == 0 {
+	if reseller {
 		d.tellNoGrant(c, sender)
 	}
 	d.w.senderOf(d.p.msg.From.Canonical()).recent = append(d.w.senderOf(d.p.msg.From.Canonical()).recent,
@@ -137,7 +138,7 @@ func (d *decider) admit(known *User) (*User, templates.RefusalReason, error) {
 	u := &User{ID: d.w.provisional(), LoginEmail: from, Name: strings.TrimSpace(d.p.msg.From.Name), Role: RoleCustomer,
 		Locale: LocaleEN, Active: true, CreatedAt: d.now}
 	if org != nil {
-		u.OrgID, u.OrgName = &org.ID, &org.Name
+		u.OrgID, u.OrgName, u.OrgTimeZone = &org.ID, &org.Name, org.TimeZone
 	}
 	d.w.users[from] = u
 	d.w.usersByID[u.ID] = u

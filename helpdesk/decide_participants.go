@@ -23,8 +23,12 @@ const maxNewParticipants = 20
 // submitter or the sender. Unknown addresses become customers (org by
 // domain) as far as the unknown-sender policy lets them open cases. A
 // reseller adds only people of the case's org: a customer org that has not
-// granted it access gets no participant.
+// granted it access gets no participant. Never for a web form, mail from a
+// new address or released mail.
 func (d *decider) ccParticipants(c *caseView, sender *User) {
+	if d.newAddress != "" || d.release != nil || d.p.webFrom != "" {
+		return // only mail from someone already allowed adds people
+	}
 	m := d.p.msg
 	var added, skipped []string
 	for _, a := range append(append([]mail.Address{}, m.To...), m.Cc...) {
@@ -114,7 +118,7 @@ func (d *decider) newCustomer(a mail.Address, force bool) *User {
 	u := &User{ID: d.w.provisional(), LoginEmail: addr, Name: strings.TrimSpace(a.Name), Role: RoleCustomer, Locale: LocaleEN, Active: true,
 		CreatedAt: d.now}
 	if org != nil {
-		u.OrgID, u.OrgName = &org.ID, &org.Name
+		u.OrgID, u.OrgName, u.OrgTimeZone = &org.ID, &org.Name, org.TimeZone
 	}
 	d.w.users[addr] = u
 	d.w.usersByID[u.ID] = u
@@ -150,33 +154,57 @@ func (d *decider) vouched(c *caseView, known *User, dec threading.Decision) *Use
 }
 
 // webForm opens a case for a web form's mail: the Reply-To person is the
-// requester (submitter, notified at their login email). A Reply-To naming
-// staff gets no case (a Reply-To never carries staff powers): the mail is
-// refused, silently, and `held list` shows it.
+// requester (submitter, notified at their login email), and the mail is
+// stored as theirs. A Reply-To naming staff, the agent or manager address
+// or one of ours gets no case (a Reply-To never carries staff powers): the
+// mail is refused, silently, and `held list` shows it.
 func (d *decider) webForm(dec threading.Decision) error {
 	m := d.p.msg
 	addr := d.p.class.Requester
 	why := dec.Reason + "; " + threading.WebFormReason + " <" + addr + "> (From " + m.From.Canonical() + ")"
-	if u := d.w.user(addr); u != nil && IsStaff(u.Role) {
-		d.record(nil, DecisionRefused, "web-form", why+": the Reply-To is "+u.Role+" "+u.LoginEmail+
+	if who := d.notARequester(addr); who != "" {
+		d.record(nil, DecisionRefused, "web-form", why+": the Reply-To is "+who+
 			", and a Reply-To never carries staff powers, so no case is opened; an operator may release it")
-		d.p.out.access = "not checked: a Reply-To naming staff"
+		d.p.out.access = "not checked: a Reply-To naming " + who
 		return nil
 	}
+	d.asRequester()
+	return d.open(d.w.user(addr), why)
+}
+
+// notARequester says what a web form's Reply-To is when it may not be a
+// requester: one of our own addresses, the agent or manager address, or
+// staff; "" when it may.
+func (d *decider) notARequester(addr string) string {
+	switch u := d.w.user(addr); {
+	case isOwn(addr, d.cfg.Own):
+		return "our own address " + addr
+	case d.isStaffAddress(addr):
+		return "the staff address " + addr
+	case u != nil && IsStaff(u.Role):
+		return u.Role + " " + u.LoginEmail
+	}
+	return ""
+}
+
+// asRequester makes a web form's Reply-To person the mail's sender; the
+// form's own From stays in the reason.
+func (d *decider) asRequester() {
+	m := d.p.msg
 	name := ""
 	for _, a := range m.ReplyTo {
-		if a.Canonical() == addr {
+		if a.Canonical() == d.p.class.Requester {
 			name = a.Name
 		}
 	}
 	d.p.webFrom = m.From.Canonical()
-	m.From = mail.Address{Name: name, Address: addr}
-	return d.open(d.w.user(addr), why)
+	m.From = mail.Address{Name: name, Address: d.p.class.Requester}
 }
 
 // tellNoGrant tells a reseller, once per customer org and RefusalEvery,
 // that an org of the people in To/Cc has not granted it access and that
-// the mail opened case c under the reseller's own org without them.
+// the mail opened case c without them (under the reseller's own org, or
+// the org that granted access).
 func (d *decider) tellNoGrant(c *caseView, reseller *User) {
 	if reseller.OrgID == nil {
 		return
@@ -196,11 +224,18 @@ func (d *decider) tellNoGrant(c *caseView, reseller *User) {
 		} else {
 			o = d.w.domains[domainOf(addr)]
 		}
-		if o == nil || o.ID == *reseller.OrgID || seen[o.ID] {
+		if o == nil || o.ID == *reseller.OrgID || seen[o.ID] || (c.OrgID != nil && o.ID == *c.OrgID) {
 			continue
 		}
 		seen[o.ID] = true
-		d.because("; " + o.Name + " has not granted " + deref(reseller.OrgName) + " access: opened under the reseller's own org, " +
+		if g, ok := d.w.grants[[2]int64{o.ID, *reseller.OrgID}]; ok && g.RevokedAt == nil {
+			continue // granted, only not the org the case is for
+		}
+		under := "the reseller's own org"
+		if c.OrgID != nil && *c.OrgID != *reseller.OrgID {
+			under = c.Org
+		}
+		d.because("; " + o.Name + " has not granted " + deref(reseller.OrgName) + " access: opened under " + under + ", " +
 			addr + " not added")
 		key := [2]int64{reseller.ID, o.ID}
 		if t, ok := d.w.grantTold[key]; ok && t.After(d.now.Add(-d.cfg.RefusalEvery)) {
@@ -212,10 +247,13 @@ func (d *decider) tellNoGrant(c *caseView, reseller *User) {
 		}
 		d.w.grantTold[key] = d.now
 		d.plan.grantNotices = append(d.plan.grantNotices, plannedGrantNotice{reseller: reseller, org: o.ID, now: d.now})
-		org := o.Name
+		org, openedFor := o.Name, ""
+		if c.OrgID != nil && *c.OrgID != *reseller.OrgID {
+			openedFor = c.Org
+		}
 		d.notify(&notice{c: c, to: UserRecipient(reseller), inReplyTo: d.p.msg.MessageID, autoReplied: true,
 			data: func(b templates.Base) templates.Data {
-				return templates.RefusalData{Base: b, Reason: templates.RefusalNoGrant, CustomerOrg: org}
+				return templates.RefusalData{Base: b, Reason: templates.RefusalNoGrant, CustomerOrg: org, OpenedFor: openedFor}
 			}})
 		d.because(" (reseller told)")
 	}
@@ -223,10 +261,14 @@ func (d *decider) tellNoGrant(c *caseView, reseller *User) {
 
 // released decides a held or refused mail an operator released: appended
 // to its case as a comment from its sender (who becomes a participant), as
-// if allowed, or opened as a new case for its sender.
+// if allowed but without its commands, or opened as a new case for its
+// sender (a web form's: its requester).
 func (d *decider) released() error {
 	o := d.release
 	m := d.p.msg
+	if o.asNewCase && d.p.class.Requester != "" && d.notARequester(d.p.class.Requester) == "" {
+		d.asRequester() // a web form's case is its requester's
+	}
 	sender := d.w.user(m.From.Canonical())
 	if sender == nil {
 		if sender = d.newCustomer(m.From, true); sender == nil {
@@ -254,9 +296,25 @@ func (d *decider) released() error {
 	if c == nil {
 		return fmt.Errorf("%w: case #%d of <%s>", ErrNotFound, o.caseID, m.MessageID)
 	}
-	if !IsStaff(sender.Role) && sender.ID != c.SubmitterID {
+	if IsStaff(sender.Role) {
+		return d.releasedStaffNote(c, sender, why)
+	}
+	if sender.ID != c.SubmitterID {
 		d.addParticipant(c, sender, "released", m.From.Canonical(), o.operator, why)
 	}
 	d.p.out.access = why + ": appended as if allowed"
 	return d.comment(c, sender, threading.Decision{Rule: "released", CaseID: c.ID, Reason: why})
+}
+
+// releasedStaffNote keeps a released mail from a staff address (held: it
+// failed authentication, so it may be spoofed) as an internal note: no
+// staff powers, commands not applied, nothing relayed to the customer.
+func (d *decider) releasedStaffNote(c *caseView, sender *User, why string) error {
+	d.link(c)
+	d.addComment(c, sender, false)
+	d.plan.comments[len(d.plan.comments)-1].internal = true
+	d.p.out.access = why + ": kept as an internal note"
+	d.record(c, DecisionComment, "released", why+"; released held mail from "+sender.LoginEmail+
+		": commands not applied; kept as an internal note, not sent to the customer")
+	return nil
 }

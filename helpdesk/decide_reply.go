@@ -16,6 +16,13 @@ import (
 func (d *decider) comment(c *caseView, sender *User, dec threading.Decision) error {
 	before := c.state
 	cmds, rest := lifecycle.ParseCommands(d.p.replyText)
+	noCommands := d.commandAuthority(c, sender)
+	if noCommands != "" {
+		if len(cmds) > 0 {
+			dec.Reason += "; commands not applied (" + noCommands + "): kept as text"
+		}
+		cmds, rest = nil, d.p.replyText
+	}
 	kind := lifecycle.CustomerReply
 	var rejected []lifecycle.CommandResult
 	if IsStaff(sender.Role) {
@@ -27,6 +34,11 @@ func (d *decider) comment(c *caseView, sender *User, dec threading.Decision) err
 	out.Commands = append(out.Commands, rejected...)
 	if len(rejected) > 0 && !hasNotice(out.Notices, lifecycle.NoticeCommandResult) {
 		out.Notices = append(out.Notices, lifecycle.Notice{Kind: lifecycle.NoticeCommandResult, To: lifecycle.ToSender})
+	}
+	if !IsStaff(sender.Role) && sender.ID != c.SubmitterID && hasNotice(out.Notices, lifecycle.NoticeCustomerCommandResult) {
+		// Only the submitter is mailed about a case: say it here instead.
+		out.Notices = withoutNotice(out.Notices, lifecycle.NoticeCustomerCommandResult)
+		dec.Reason += "; " + refusedCommands(out.Commands) + " (not answered: only the submitter is mailed)"
 	}
 	d.p.replyText = rest // commands never reach the comment
 	d.link(c)
@@ -47,6 +59,33 @@ func (d *decider) comment(c *caseView, sender *User, dec threading.Decision) err
 	d.carryOut(c, before, &out, effects{actor: sender, comment: d.commentData(sender), inReplyTo: d.p.msg.MessageID,
 		prevAuthor: prevAuthor, prevBody: prevBody, relay: true, newAddress: d.newAddress})
 	return nil
+}
+
+// commandAuthority says why sender's commands on c are not applied, or ""
+// when they are: only the submitter, a contact of the case's org or staff
+// command, and never by released mail or from a new address.
+func (d *decider) commandAuthority(c *caseView, sender *User) string {
+	sameOrg := c.OrgID != nil && sender.OrgID != nil && *c.OrgID == *sender.OrgID
+	switch {
+	case d.release != nil:
+		return "released held mail from " + sender.LoginEmail
+	case d.newAddress != "":
+		return "from a new address"
+	case IsStaff(sender.Role), sender.ID == c.SubmitterID, sender.Role == RoleContact && sameOrg:
+		return ""
+	}
+	return sender.LoginEmail + " is neither the submitter, a contact of the case's org nor staff"
+}
+
+// refusedCommands lists the commands not applied and why.
+func refusedCommands(rs []lifecycle.CommandResult) string {
+	var out []string
+	for _, r := range rs {
+		if !r.Applied {
+			out = append(out, r.Command.Line+": "+r.Detail)
+		}
+	}
+	return "command not applied: " + strings.Join(out, "; ")
 }
 
 // followUp opens a new case linked to a closed one for a reply that came too

@@ -13,7 +13,7 @@ import (
 
 // Held mail is inbound mail kept for review (decision held: a sender not
 // allowed on the case it threads to) or refused (no case: the unknown-sender
-// policy, a web form's Reply-To naming staff). An operator releases it
+// policy, a web form's Reply-To naming staff or one of our addresses). An operator releases it
 // (appended to its case as a comment from its sender, or opened as a new
 // case) or discards it (kept for audit, no longer listed). Either happens
 // once.

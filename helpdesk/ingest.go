@@ -178,6 +178,10 @@ type Inbound struct {
 	Size        int64 // as the server reports it
 	Oversized   bool  // Body holds only the header
 	Body        io.Reader
+	// Local: written on this machine with the CLI (helpdeskd cases
+	// comment|open; localmail.go), never by the poller. It moves no
+	// mailbox cursor, and its sender counts as authenticated (trust.go).
+	Local bool
 
 	replay bool // stored mail run again: the mailbox position stays
 	final  bool // decided for good: no more waiting for a parent
@@ -233,8 +237,8 @@ func (g *Ingester) ResetCursor(ctx context.Context, mailbox string, uidValidity 
 }
 
 func advanceCursor(ctx context.Context, q Queryer, in Inbound) error {
-	if in.Mailbox == "" || in.replay {
-		return nil // reprocessing: no mailbox position
+	if in.Mailbox == "" || in.replay || in.Local {
+		return nil // reprocessing or the CLI: no mailbox position
 	}
 	_, err := q.ExecContext(ctx, `INSERT INTO mailbox_cursors (mailbox, uid_validity, last_uid, updated_at)
 		VALUES ($1, $2, $3, now())
@@ -286,7 +290,7 @@ func (g *Ingester) Ingest(ctx context.Context, in Inbound) (Result, error) {
 	if !Temporary(err) {
 		return res, fmt.Errorf("%w: %w", ErrPermanent, err)
 	}
-	if in.Mailbox == "" || g.cfg.MaxAttempts <= 0 || ctx.Err() != nil {
+	if in.Mailbox == "" || in.Local || g.cfg.MaxAttempts <= 0 || ctx.Err() != nil {
 		return res, err
 	}
 	n, first, rerr := g.recordAttempt(ctx, in, err)

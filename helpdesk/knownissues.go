@@ -204,6 +204,11 @@ func (l *Lifecycle) tellFollower(ctx context.Context, tx Queryer, issue, caseID 
 			unsub := threading.PlusAddress(l.n.cfg.SupportAddress, l.n.cfg.Tokens.SignKnownIssueUnsubscribe(issue, u.ID))
 			text += "\n\n(" + fmt.Sprintf("Known issue #%d. To stop following it, write \"unsubscribe\" to %s", issue, unsub) + ")"
 			headers = [][2]string{{"List-Unsubscribe", "<mailto:" + unsub + "?subject=unsubscribe>"}} // RFC 2369
+			if links := l.n.cfg.Links; links != nil {                                                 // RFC 8058 one-click, when the HTTP listener is public
+				tok := l.n.cfg.Tokens.SignKnownIssueUnsubscribe(issue, u.ID)
+				headers = [][2]string{{"List-Unsubscribe", "<" + links.UnsubscribeURL(tok) + ">, <mailto:" + unsub + "?subject=unsubscribe>"},
+					{"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}}
+			}
 		}
 		data := templates.CommentAddedData{Base: l.n.Base(caseID, detail.Subject, u.Name), Comment: templates.Comment{Author: l.n.cfg.Name, Body: text}}
 		if _, err := l.n.Notify(ctx, tx, Notice{Data: data, To: UserRecipient(u), CaseID: caseID, Now: now,

@@ -2,11 +2,16 @@ package helpdesk_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/helpdesk/helpdesk/helpdesk"
+	"github.com/helpdesk/helpdesk/helpdesk/lifecycle"
+	"github.com/helpdesk/helpdesk/templates"
 	"github.com/helpdesk/helpdesk/threading"
 )
 
@@ -162,4 +167,73 @@ func TestIngest_AgentKnownLinksTheCaseAndSubscribesItsSubmitter(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM cases WHERE id = $1 AND known_issue_id = $2`, id, ki.ID); n != 1 {
 		t.Fatal("a customer's #known changed the link")
 	}
+}
+
+// With a public HTTP listener, every known-issue update carries an RFC 8058
+// one-click List-Unsubscribe; its token, posted back, ends the subscription
+// through ingest like the unsubscribe mail. A subscribe or forged token
+// ends nothing.
+func TestIngest_KnownIssueOneClickUnsubscribe(t *testing.T) {
+	t.Parallel()
+	e := selfServiceEnv(t)
+	db := e.s.DB()
+	ctx := context.Background()
+	tmpl, err := templates.New(templates.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	links, err := helpdesk.NewAttachmentLinks(helpdesk.AttachmentLinksConfig{Secrets: []string{"test-secret-0123456789abcdef"},
+		BaseURL: "https://help.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := helpdesk.NewNotifier(helpdesk.NotifierConfig{Templates: tmpl, Tokens: mustTokens(t), SupportAddress: "support@example.com",
+		Name: "Example Support", MessageIDDomain: "example.com", LoopID: loopID, AgentAddress: "agents@example.com", Links: links})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc, err := helpdesk.NewLifecycle(e.s, n, lifecycle.DefaultPolicy(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ki, err := helpdesk.AddKnownIssue(ctx, db, helpdesk.NewKnownIssue{Title: "Exports fail"}, e.clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := helpdesk.KnownIssueAddress(mustTokens(t), "support@example.com", ki.ID)
+	r := e.ingest(mailTo("jane@acme.example", addr, "+1", "oc-1@acme.example", "", "+1"))
+	if _, err := lc.UpdateKnownIssue(ctx, ki.ID, "A fix is being tested.", e.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	updates := sentOfKind(t, db, "comment_added")
+	h := updates[len(updates)-1].m.Header
+	lu, post := first(h["List-Unsubscribe"]), first(h["List-Unsubscribe-Post"])
+	const prefix = "<https://help.example.com/unsubscribe/"
+	if !strings.HasPrefix(lu, prefix) || !strings.Contains(lu, "<mailto:") || post != "List-Unsubscribe=One-Click" {
+		t.Fatalf("List-Unsubscribe %q, List-Unsubscribe-Post %q", lu, post)
+	}
+	token := lu[len(prefix):strings.Index(lu, ">")]
+
+	for _, bad := range []string{strings.TrimPrefix(addr[:strings.Index(addr, "@")], "support+"), token + "x"} {
+		if _, err := e.g.Unsubscribe(ctx, bad); !errors.Is(err, helpdesk.ErrInvalid) {
+			t.Errorf("Unsubscribe(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+	res, err := e.g.Unsubscribe(ctx, token)
+	if err != nil || res.Decision != helpdesk.DecisionSelfService || res.CaseID != r.CaseID {
+		t.Fatalf("one-click unsubscribe: %+v, %v", res, err)
+	}
+	if s := e.caseState(r.CaseID); s.Status != "solved" {
+		t.Fatalf("case #%d is %s after the one-click unsubscribe", r.CaseID, s.Status)
+	}
+	if n := count(t, db, `SELECT count(*) FROM known_issue_subscriptions WHERE known_issue_id = $1`, ki.ID); n != 0 {
+		t.Fatalf("%d subscriptions left", n)
+	}
+}
+
+func first(vs []string) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[0]
 }

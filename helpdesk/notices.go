@@ -138,6 +138,7 @@ func (d *decider) noticeData(c *caseView, before lifecycle.Case, out *lifecycle.
 	case lifecycle.NoticeCaseReceived:
 		ack := caseReceived(v.sevChoice, v.plan, d.cfg.Policy.SLA)
 		ack.Severity, ack.FirstResponseDue = v.Severity, deTime(v.FirstResponseDueAt)
+		ack.Missing = d.missingDiagnostics(c) // diagnostics.go
 		return func(b templates.Base) templates.Data {
 			a := ack
 			a.Base = b
@@ -147,7 +148,8 @@ func (d *decider) noticeData(c *caseView, before lifecycle.Case, out *lifecycle.
 		return customerCommandResultData(out)
 	case lifecycle.NoticeStatusChanged:
 		reason := out.Reason
-		byCustomer := x.actor != nil && !IsStaff(x.actor.Role)
+		// "You marked …" only to the submitter about their own mail.
+		byCustomer := x.actor != nil && !IsStaff(x.actor.Role) && x.actor.ID == c.SubmitterID
 		return func(b templates.Base) templates.Data {
 			return templates.StatusChangedData{Base: b, From: string(before.Status), To: v.Status, Reason: reason, ReopenUntil: nt.At,
 				ByCustomer: byCustomer}
@@ -185,9 +187,13 @@ func (d *decider) noticeData(c *caseView, before lifecycle.Case, out *lifecycle.
 	case lifecycle.NoticeCommandResult:
 		return commandResultData(out)
 	}
+	if data, ok := diagnosticsNoticeData(nt); ok { // diagnostics.go
+		return data, true
+	}
 	if data, ok := agentNoticeData(&v, nt, x, requester, assignee); ok {
 		if nt.Kind == lifecycle.NoticeAgentCustomerReplied {
 			data = changedByCustomer(data, nt, before.Severity, out.Case.Severity)
+			data = withConsent(data, out)
 		}
 		if prev := d.w.cases[deref64(c.FollowUpOf)]; prev != nil && nt.Kind == lifecycle.NoticeAgentNewCase {
 			return followsCase(data, prev.ID, prev.Subject), true

@@ -126,6 +126,7 @@ func TestOutbound_TimesAreInTheRecipientsZoneAndNamed(t *testing.T) {
 	}{
 		{"the user's own zone", "minsu@acme.example", "KST", "+0900", []string{"UTC", "CET", "EST"}},
 		{"the org's zone when the user has none", "jane@acme.example", "EST", "-0500", []string{"UTC", "CET", "KST"}},
+		{"the org's zone for a customer created by this very mail", "new.person@acme.example", "EST", "-0500", []string{"UTC", "CET", "KST"}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -280,8 +280,8 @@ func TestIngest_NewAddressNeverGivesStaffPowers(t *testing.T) {
 }
 
 // A web form's mail (no-reply sender, Reply-To the visitor) opens a case
-// for the Reply-To person, acknowledged at their login email; the mail
-// keeps its real From.
+// for the Reply-To person, acknowledged at their login email; the mail is
+// stored as the requester's, its reason naming the form's own From.
 func TestIngest_WebFormOpensACaseForTheReplyToPerson(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -303,8 +303,8 @@ func TestIngest_WebFormOpensACaseForTheReplyToPerson(t *testing.T) {
 		t.Fatalf("outbox = %v", got)
 	}
 	w, _ := helpdesk.ExplainMessage(ctx, db, r.MessageID)
-	if w.From != "noreply@shop.example" {
-		t.Fatalf("why: from %q, want the form's own address", w.From)
+	if w.From != "haneul.kim@customer.example" || !strings.Contains(w.Reason, "From noreply@shop.example") {
+		t.Fatalf("why: from %q (want the requester), reason %q (want the form's own address)", w.From, w.Reason)
 	}
 	// The Reply-To is a known user's extra address: the case is theirs,
 	// acknowledged at their login email.

@@ -28,6 +28,7 @@ const DefaultSelfServiceLimit = 10
 
 const (
 	selfCases       = "cases"
+	selfPlan        = "plan"
 	selfSubscribe   = "subscribe"
 	selfUnsubscribe = "unsubscribe"
 )
@@ -64,9 +65,15 @@ func parseSelfService(addrs, own []string, text string, tokens *threading.Tokens
 		r.all, r.org = opts["all"], opts["org"]
 		return r, true
 	}
+	if isPlanCommand(first) {
+		return selfRequest{kind: selfPlan}, true
+	}
 	for _, a := range addrs {
 		if ownPlus(a, own, "cases") {
 			return r, true
+		}
+		if ownPlus(a, own, "plan") {
+			return selfRequest{kind: selfPlan}, true
 		}
 	}
 	return selfRequest{}, false
@@ -95,6 +102,12 @@ func casesCommand(line string) (map[string]bool, bool) {
 	return opts, true
 }
 
+// isPlanCommand reports whether line is "#plan".
+func isPlanCommand(line string) bool {
+	f := strings.Fields(strings.ToLower(line))
+	return len(f) == 1 && (f[0] == "#plan" || f[0] == "＃plan")
+}
+
 func isUnsubscribe(line string) bool {
 	l := strings.ToLower(strings.Trim(line, " .!#"))
 	return l == "unsubscribe" || l == "구독 해지" || l == "구독해지"
@@ -120,6 +133,8 @@ func (d *decider) selfService(c *caseView, sender *User) bool {
 	switch req.kind {
 	case selfCases:
 		d.caseList(req, sender)
+	case selfPlan:
+		d.planInfo(sender)
 	case selfSubscribe:
 		d.subscribe(req, sender)
 	case selfUnsubscribe:
@@ -194,6 +209,78 @@ func (d *decider) caseList(req selfRequest, sender *User) {
 	}
 	d.notify(&notice{subject: subject, to: to, inReplyTo: d.p.msg.MessageID, autoReplied: true,
 		data: func(b templates.Base) templates.Data { data.Base = b; return data }})
+}
+
+// planInfo answers a "#plan" request with what the sender's support plan
+// includes, all of it read from the lifecycle policy.
+func (d *decider) planInfo(sender *User) {
+	from := d.p.msg.From.Canonical()
+	d.p.out.access = "self-service: " + selfAccess(sender)
+	if d.overSelfServiceLimit(from) {
+		d.record(nil, DecisionSelfService, "self-service", fmt.Sprintf("plan request over the limit of %d per hour for %s: stored, not answered",
+			d.selfServiceLimit(), from))
+		return
+	}
+	data := templates.PlanInfoData{}
+	var to Recipient
+	switch {
+	case sender == nil || !sender.Active:
+		data.Answer = templates.PlanInfoUnknown
+		to = Recipient{Email: from, Name: d.p.msg.From.Name}
+		d.record(nil, DecisionSelfService, "self-service", "plan request from an unknown sender: told so; no case opened")
+	case IsStaff(sender.Role):
+		data.Answer = templates.PlanInfoStaff
+		to = UserRecipient(sender)
+		d.record(nil, DecisionSelfService, "self-service", "plan request from "+sender.Role+" "+sender.LoginEmail+": told to use the CLI; no case opened")
+	default:
+		to = UserRecipient(sender)
+		data = planInfoData(d.w.orgOf(sender), d.cfg.Policy)
+		plan := data.Plan
+		if plan == "" {
+			plan = "none"
+		}
+		d.record(nil, DecisionSelfService, "self-service", fmt.Sprintf("plan request from %s (plan %s): answered; no case opened", sender.LoginEmail, plan))
+	}
+	if d.n == nil {
+		return
+	}
+	subject := strings.TrimSpace(d.p.msg.Subject)
+	if subject == "" {
+		subject = "#plan"
+	}
+	d.notify(&notice{subject: subject, to: to, inReplyTo: d.p.msg.MessageID, autoReplied: true,
+		data: func(b templates.Base) templates.Data { data.Base = b; return data }})
+}
+
+// planInfoData is what org's plan includes under policy p (org nil: no plan).
+func planInfoData(org *orgView, p lifecycle.Policy) templates.PlanInfoData {
+	data := templates.PlanInfoData{Answer: templates.PlanInfoPlan}
+	if org != nil {
+		data.Plan, data.Org = org.Plan, org.Name
+	}
+	ack := caseReceived(lifecycle.SeverityChoice{}, data.Plan, p.SLA)
+	data.Levels, data.CanEscalate = ack.Levels, ack.CanEscalate
+	// What a mail client's high-priority mark does on this plan.
+	if ch := lifecycle.ChooseSeverity("", "", map[string][]string{"Importance": {"high"}}, data.Plan); ch.Source == lifecycle.FromHeader {
+		data.PrioritySeverity = string(ch.Severity)
+	}
+	h := p.SLA.Hours
+	loc := h.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	data.Hours = templates.SupportHours{Open: clockTime(h.Open), Close: clockTime(h.Close), TimeZone: loc.String(), Holidays: len(h.Holidays) > 0}
+	for i := range 7 {
+		if wd := time.Weekday((i + 1) % 7); h.Days[wd] { // from Monday
+			data.Hours.Days = append(data.Hours.Days, wd)
+		}
+	}
+	return data
+}
+
+// clockTime writes a time of day as "09:00" ("24:00" for the day's end).
+func clockTime(d time.Duration) string {
+	return fmt.Sprintf("%02d:%02d", int(d/time.Hour), int(d%time.Hour/time.Minute))
 }
 
 func boolInt(b bool) int {

@@ -8,6 +8,9 @@ import (
 // borderAuth checks the sender authentication our border recorded in msg's
 // Authentication-Results (threading.BorderAuthenticated).
 func borderAuth(msg *mail.Message, cfg IngestConfig) threading.AuthResult {
+	if msg.Local {
+		return threading.AuthResult{Pass: true, Reason: "written with the helpdeskd CLI on this machine"}
+	}
 	trace := make([]threading.TraceHeader, len(msg.Trace))
 	for i, f := range msg.Trace {
 		trace[i] = threading.TraceHeader{Name: f.Name, Value: f.Value, Pos: f.Pos}

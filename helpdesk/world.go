@@ -36,9 +36,10 @@ type world struct {
 }
 
 type orgView struct {
-	ID   int64
-	Name string
-	Plan string
+	ID       int64
+	Name     string
+	Plan     string
+	TimeZone string // "" : unknown or none
 }
 
 type grantView struct {
@@ -275,7 +276,7 @@ func (w *world) addUser(r userRow) *User {
 	}
 	w.users[strings.ToLower(u.LoginEmail)] = u // "#assign me" names the login email
 	if u.OrgID != nil && w.orgs[*u.OrgID] == nil {
-		w.orgs[*u.OrgID] = &orgView{ID: *u.OrgID, Name: deref(u.OrgName), Plan: r.OrgPlan}
+		w.orgs[*u.OrgID] = &orgView{ID: *u.OrgID, Name: deref(u.OrgName), Plan: r.OrgPlan, TimeZone: u.OrgTimeZone}
 	}
 	return u
 }
@@ -288,9 +289,11 @@ func gatherOrgs(ctx context.Context, q Queryer, w *world, k gatherKeys, _ *Inges
 		ID     int64  `db:"id"`
 		Name   string `db:"name"`
 		Plan   string `db:"plan"`
+		TZ     string `db:"timezone"`
 	}
 	if len(k.domains) > 0 {
-		if err := q.SelectContext(ctx, &rows, `SELECT d.domain, o.id, o.name, o.plan FROM org_domains d JOIN orgs o ON o.id = d.org_id
+		if err := q.SelectContext(ctx, &rows, `SELECT d.domain, o.id, o.name, o.plan, coalesce(o.timezone, '') AS timezone
+			FROM org_domains d JOIN orgs o ON o.id = d.org_id
 			WHERE d.domain = ANY($1)`, pq.Array(k.domains.list())); err != nil {
 			return fmt.Errorf("gather orgs: %w", mapErr(err))
 		}
@@ -301,6 +304,7 @@ func gatherOrgs(ctx context.Context, q Queryer, w *world, k gatherKeys, _ *Inges
 			o = &orgView{ID: r.ID, Name: r.Name, Plan: r.Plan}
 			w.orgs[r.ID] = o
 		}
+		o.TimeZone = r.TZ // an org first seen through a case has none yet
 		w.domains[r.Domain] = o
 	}
 	return nil
@@ -335,7 +339,8 @@ const caseViewSelect = `SELECT c.id, c.subject, c.status, c.severity, coalesce(o
 	c.created_at, c.last_activity_at, c.org_id, c.submitter_id, c.assignee_id, a.login_email AS assignee, c.follow_up_of,
 	c.merged_into, c.known_issue_id, c.mailbox, c.updated_at, c.first_response_at, c.first_response_due_at, c.pending_since,
 	c.solved_at, c.solved_reason, c.closed_at, c.sla_warned_at, c.sla_breached_at, c.reminders_sent, coalesce(o.plan, '') AS plan,
-	coalesce(array(SELECT user_id FROM case_participants p WHERE p.case_id = c.id), '{}') AS participants
+	coalesce(array(SELECT user_id FROM case_participants p WHERE p.case_id = c.id), '{}') AS participants,
+	coalesce((SELECT e.to_value FROM case_events e WHERE e.case_id = c.id AND e.kind = 'consent' ORDER BY e.id DESC LIMIT 1), '') AS consent
 	FROM cases c JOIN users s ON s.id = c.submitter_id LEFT JOIN users a ON a.id = c.assignee_id LEFT JOIN orgs o ON o.id = c.org_id`
 
 type caseViewRow struct {
@@ -345,6 +350,7 @@ type caseViewRow struct {
 	RemindersSent int           `db:"reminders_sent"`
 	Plan          string        `db:"plan"`
 	Participants  pq.Int64Array `db:"participants"`
+	Consent       string        `db:"consent"` // the latest consent event's to_value (diagnostics.go)
 }
 
 // gatherCases loads every case the batch may touch (referenced, by token,
@@ -402,7 +408,7 @@ func (w *world) addCase(r caseViewRow) *caseView {
 		ID: c.ID, Status: lifecycle.Status(c.Status), Severity: lifecycle.Severity(c.Severity), Plan: r.Plan, CreatedAt: c.CreatedAt,
 		FirstResponseAt: deTime(c.FirstResponseAt), FirstResponseDue: deTime(c.FirstResponseDueAt), SLAWarnedAt: deTime(r.SLAWarnedAt),
 		SLABreachedAt: deTime(r.SLABreachedAt), PendingSince: deTime(c.PendingSince), RemindersSent: r.RemindersSent,
-		SolvedAt: deTime(c.SolvedAt), SolvedReason: c.SolvedReason, ClosedAt: deTime(c.ClosedAt),
+		SolvedAt: deTime(c.SolvedAt), SolvedReason: c.SolvedReason, ClosedAt: deTime(c.ClosedAt), Consent: lifecycle.Consent(r.Consent),
 	}
 	if c.OrgID != nil && w.orgs[*c.OrgID] == nil {
 		w.orgs[*c.OrgID] = &orgView{ID: *c.OrgID, Name: c.Org, Plan: r.Plan}

@@ -96,6 +96,9 @@ type Message struct {
 	TextFromHTML bool `json:"-"`
 	// Size is the number of bytes read.
 	Size int64 `json:"size"`
+	// Local is set by the caller, never by Parse: the mail was written on
+	// this machine (the helpdesk's CLI) and crossed no mail border.
+	Local bool `json:"-"`
 }
 
 // ParseOptions tune Parse. The zero value keeps attachments in memory up to

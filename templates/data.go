@@ -66,6 +66,9 @@ type CaseReceivedData struct {
 	// without it the mail shows neither the levels nor the commands).
 	Levels      []SeverityLevel
 	CanEscalate bool // the plan includes #escalate
+	// Missing is what support needs to start work and the first mail
+	// seems to lack (optional; none: no list).
+	Missing []DiagnosticItem
 }
 
 // Where the severity of a new case came from (CaseReceivedData.SeveritySource).
@@ -176,6 +179,9 @@ type RefusalData struct {
 	Reason RefusalReason
 	// CustomerOrg is the org that has not granted access (RefusalNoGrant).
 	CustomerOrg string
+	// OpenedFor is the org the case was opened for when another org of
+	// the mail granted access ("" : the reseller's own org).
+	OpenedFor string
 }
 
 // TooLargeData answers a message over the size limit. CaseID is set when the
@@ -230,6 +236,9 @@ type AgentCustomerRepliedData struct {
 	// SeverityFrom and SeverityTo: the customer's #severity changed it
 	// (both empty when it did not).
 	SeverityFrom, SeverityTo string
+	// Consent: the customer's answer to a consent request, "approved" or
+	// "denied" (optional).
+	Consent string
 }
 
 // AgentReopenedData tells agents a reply reopened a solved case.

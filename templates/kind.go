@@ -22,6 +22,8 @@ const (
 	CustomerCommandResult Kind = "customer_command_result"
 	// CaseList answers a "my cases" request with the sender's cases.
 	CaseList Kind = "case_list"
+	// PlanInfo answers a "#plan" request with what the sender's support plan includes.
+	PlanInfo Kind = "plan_info"
 )
 
 // Notifications to agents (the assignee, the agent address, or the duty manager).
@@ -76,6 +78,9 @@ var specs = [...]kindSpec{
 	{kind: Merged, samples: mergedSamples},
 	{kind: CustomerCommandResult, samples: customerCommandResultSamples},
 	{kind: CaseList, caseOptional: true, samples: caseListSamples},
+	{kind: PlanInfo, caseOptional: true, samples: planInfoSamples},
+	{kind: DiagnosticsRequest, samples: diagnosticsRequestSamples},
+	{kind: ConsentRequest, samples: consentRequestSamples},
 	{kind: AgentNewCase, agents: true, samples: agentNewCaseSamples},
 	{kind: AgentCustomerReplied, agents: true, samples: agentCustomerRepliedSamples},
 	{kind: AgentReopened, agents: true, samples: agentReopenedSamples},

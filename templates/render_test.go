@@ -330,8 +330,8 @@ func TestKinds_EachHasASampleOfItsOwnType(t *testing.T) {
 			t.Errorf("Sample(%s) = %#v", k, d)
 		}
 	}
-	if len(seen) != 25 {
-		t.Errorf("%d kinds, want 25", len(seen))
+	if len(seen) != 28 {
+		t.Errorf("%d kinds, want 28", len(seen))
 	}
 	if Sample("nope") != nil || Kind("nope").ToAgents() {
 		t.Errorf("unknown kind has a sample or an audience")

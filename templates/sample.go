@@ -61,7 +61,10 @@ func sampleLevels(allowS1 bool) []SeverityLevel {
 func caseReceivedSamples() []variant {
 	return []variant{
 		{"", CaseReceivedData{Base: customerBase(), Severity: "S3", FirstResponseDue: sampleTime.Add(8 * time.Hour),
-			SeveritySource: SeverityFromBody, SeveritySaid: "Priority: normal", Plan: "premium", Levels: sampleLevels(true), CanEscalate: true}},
+			SeveritySource: SeverityFromBody, SeveritySaid: "Priority: normal", Plan: "premium", Levels: sampleLevels(true), CanEscalate: true,
+			Missing: []DiagnosticItem{DiagnosticTimeWindow, DiagnosticVersion, DiagnosticSteps, DiagnosticFiles}}},
+		{"missing_all", CaseReceivedData{Base: customerBase(), Severity: "S3", FirstResponseDue: sampleTime.Add(8 * time.Hour),
+			Missing: []DiagnosticItem{DiagnosticTimeWindow, DiagnosticVersion, DiagnosticError, DiagnosticSteps, DiagnosticImpact, DiagnosticFiles}}},
 		{"no_target", CaseReceivedData{Base: customerBase()}},
 		{"default", CaseReceivedData{Base: customerBase(), Severity: "S3", FirstResponseDue: sampleTime.Add(8 * time.Hour),
 			Plan: "basic", Levels: sampleLevels(false)}},
@@ -134,6 +137,7 @@ func refusalSamples() []variant {
 		{"", RefusalData{Base: b, Reason: RefusalUnknownSender}},
 		{"domain_not_allowed", RefusalData{Base: b, Reason: RefusalDomainNotAllowed}},
 		{"no_grant", RefusalData{Base: customerBase(), Reason: RefusalNoGrant, CustomerOrg: "Customer Corp"}},
+		{"no_grant_other_org", RefusalData{Base: customerBase(), Reason: RefusalNoGrant, CustomerOrg: "Customer Corp", OpenedFor: "Acme"}},
 	}
 }
 
@@ -197,7 +201,11 @@ func agentCustomerRepliedSamples() []variant {
 		{"severity_by_customer", AgentCustomerRepliedData{Base: agentBase(), Requester: sampleRequester, Status: "open",
 			Comment: Comment{Author: "Jane Doe"}, SeverityFrom: "S3", SeverityTo: "S2"}},
 		{"new_address", AgentCustomerRepliedData{Base: agentBase(), Requester: sampleRequester, Status: "open", Comment: customerComment(),
-			NewAddress: "minji.home@mail.example"}}}
+			NewAddress: "minji.home@mail.example"}},
+		{"consent", AgentCustomerRepliedData{Base: agentBase(), Requester: sampleRequester, Status: "open",
+			Comment: Comment{Author: "Jane Doe"}, Consent: "approved"}},
+		{"consent_denied", AgentCustomerRepliedData{Base: agentBase(), Requester: sampleRequester, Status: "open",
+			Comment: Comment{Author: "Jane Doe", Body: "Sorry, our policy does not allow it."}, Consent: "denied"}}}
 }
 
 func agentReopenedSamples() []variant {
@@ -264,6 +272,8 @@ func customerCommandResultSamples() []variant {
 			Refused: []CustomerCommand{{Command: "#severity S2", Code: CustomerOnePerMail}, {Command: "#severity high", Code: CustomerBadSeverity, Value: "high"},
 				{Command: "#solve", Code: CustomerCaseClosed}, {Command: "#severity S4", Code: CustomerCaseSolved},
 				{Command: "#rating good", Code: CustomerNotSolved}, {Command: "#rating ok", Code: CustomerBadRating}}}},
+		{"no_consent_request", CustomerCommandResultData{Base: customerBase(),
+			Refused: []CustomerCommand{{Command: "#approve", Code: CustomerNoConsentRequest}}}},
 	}
 }
 

@@ -316,6 +316,8 @@ func casesListCommand() *command {
 			fs.StringVar(&f.Status, "status", "", "open, pending, on_hold, solved or closed")
 			fs.StringVar(&f.Org, "org", "", "org `NAME`")
 			fs.StringVar(&f.Search, "search", "", "text in the subject or the comments")
+			fs.StringVar(&f.Submitter, "submitter", "", "cases submitted by the user with this `EMAIL`")
+			fs.StringVar(&f.Assignee, "assignee", "", "cases assigned to the user with this `EMAIL`; none: unassigned")
 			fs.IntVar(&f.Limit, "limit", 100, "at most this many cases")
 		},
 		Run: func(ctx context.Context, inv *invocation) error {

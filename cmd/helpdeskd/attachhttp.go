@@ -48,6 +48,9 @@ func withAttachments(h http.Handler, c *config.Config, ready *readiness, log *sl
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
 	mux.Handle("GET /attachments/{token}", &attachmentHandler{links: links, store: ready.currentStore, now: time.Now, log: log})
+	u := &unsubscribeHandler{ingester: ready.currentIngester, log: log}
+	mux.Handle("GET /unsubscribe/{token}", u)
+	mux.Handle("POST /unsubscribe/{token}", u)
 	return mux
 }
 

@@ -36,6 +36,7 @@ func mailComponents(c *config.Config, s *helpdesk.Store, log *slog.Logger, ready
 		return nil, nil, err
 	}
 	var cs []component
+	ready.setIngester(g)
 	obs := ready.observer() // nil without a readiness: nothing is counted
 	al := newAlarms(s, g.Notifier(), c.OperatorAddress, c.AlarmAfter, nil, log, obs)
 	for _, m := range c.Mailboxes {

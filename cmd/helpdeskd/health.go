@@ -86,7 +86,8 @@ type readiness struct {
 
 	mu        sync.Mutex
 	store     *helpdesk.Store
-	dbErr     string // the last failed attempt to connect at start
+	ingester  *helpdesk.Ingester // once the mail components are built
+	dbErr     string             // the last failed attempt to connect at start
 	dbSince   time.Time
 	mailboxes []mailboxCheck
 

@@ -31,6 +31,7 @@ var version = "dev"
 // env is everything a command needs from the process.
 type env struct {
 	stdout, stderr io.Writer
+	stdin          io.Reader // nil: os.Stdin
 	getenv         func(string) string
 	configPath     string
 	// redact masks connection-string passwords and, once the configuration
@@ -91,7 +92,7 @@ TOML file; see README.md. Commands that list or show things take --json.`,
 			{Name: "grants", Usage: "let resellers act on customer orgs' cases", Children: []*command{
 				grantCommand("add"), grantCommand("revoke"), grantsListCommand()}},
 			{Name: "cases", Usage: "list, show and change cases", Children: []*command{
-				casesListCommand(), casesShowCommand(), casesSetCommand(), casesMergeCommand(), casesEscalateCommand()}},
+				casesListCommand(), casesShowCommand(), casesSetCommand(), casesMergeCommand(), casesEscalateCommand(), casesCommentCommand(), casesOpenCommand()}},
 			tickCommand(),
 			parseCommand(),
 			reprocessCommand(),

@@ -304,10 +304,10 @@ const ReasonSolvedByCustomer = "solved by customer"
 
 // customerCommands holds the index in Event.Commands of each customer
 // command of a mail (-1: none).
-type customerCommands struct{ escalate, rating, solve, severity int }
+type customerCommands struct{ escalate, rating, solve, severity, consent int }
 
 func applyCustomer(o *Outcome, c Case, ev Event, p Policy, now time.Time) {
-	cc := customerCommands{-1, -1, -1, -1}
+	cc := customerCommands{-1, -1, -1, -1, -1}
 	for i, cmd := range ev.Commands {
 		var slot *int
 		switch cmd.Name {
@@ -319,6 +319,8 @@ func applyCustomer(o *Outcome, c Case, ev Event, p Policy, now time.Time) {
 			slot = &cc.solve
 		case CmdSeverity:
 			slot = &cc.severity
+		case CmdApprove, CmdDeny:
+			slot = &cc.consent // diagnostics.go
 		default:
 			o.refuse(i, "only agents may use #"+cmd.Name, CodeAgentsOnly, "")
 			continue
@@ -383,6 +385,9 @@ func applyCustomer(o *Outcome, c Case, ev Event, p Policy, now time.Time) {
 	}
 	if cc.severity >= 0 {
 		severityByCustomer(o, c, ev, cc.severity, p, st)
+	}
+	if cc.consent >= 0 {
+		answerConsent(o, ev, cc.consent)
 	}
 	if escalate := cc.escalate; escalate >= 0 {
 		arg := ev.Commands[escalate].Arg
@@ -497,7 +502,7 @@ func answerSurvey(o *Outcome, i int, ev Event) {
 func applyAgent(o *Outcome, c Case, ev Event, p Policy, now time.Time) {
 	internal := ev.Kind == AgentNote
 	// The last command of each kind wins; earlier ones are reported overridden.
-	statusAt, sevAt, assignAt, mergeAt := -1, -1, -1, -1
+	statusAt, sevAt, assignAt, mergeAt, diagAt, consentAt := -1, -1, -1, -1, -1, -1
 	var status Status
 	var sev Severity
 	override := func(prev *int, i int, name string) {
@@ -516,7 +521,7 @@ func applyAgent(o *Outcome, c Case, ev Event, p Policy, now time.Time) {
 			o.apply(i, "the comment is internal")
 			continue
 		}
-		if cmd.Name == CmdEscalate || cmd.Name == CmdRating {
+		if cmd.Name == CmdEscalate || cmd.Name == CmdRating || cmd.Name == CmdApprove || cmd.Name == CmdDeny {
 			o.reject(i, "only customers may use #"+cmd.Name)
 			continue
 		}
@@ -549,6 +554,10 @@ func applyAgent(o *Outcome, c Case, ev Event, p Policy, now time.Time) {
 			}
 			override(&assignAt, i, "assign")
 			o.Assign = who
+		case CmdDiagnostics: // diagnostics.go
+			override(&diagAt, i, "diagnostics")
+		case CmdConsent:
+			override(&consentAt, i, "consent")
 		case CmdMerge:
 			n, err := strconv.ParseInt(cmd.Arg, 10, 64)
 			if s, ok := strings.CutPrefix(cmd.Arg, "#"); err != nil && ok {
@@ -594,6 +603,9 @@ func applyAgent(o *Outcome, c Case, ev Event, p Policy, now time.Time) {
 		o.Comment = InternalComment
 	}
 
+	if diagAt >= 0 && statusAt < 0 { // #diagnostics waits on the requester, like #pending
+		statusAt, status = diagAt, Pending
+	}
 	changed := false
 	switch {
 	case mergeAt >= 0:
@@ -639,6 +651,12 @@ func applyAgent(o *Outcome, c Case, ev Event, p Policy, now time.Time) {
 			n.At = ReopenUntil(o.Case, p)
 		}
 		o.Notices = append(o.Notices, n)
+	}
+	if diagAt >= 0 {
+		requestDiagnostics(o, ev, diagAt, now)
+	}
+	if consentAt >= 0 {
+		requestConsent(o, ev, consentAt)
 	}
 	if len(ev.Commands) > 0 {
 		o.Notices = append(o.Notices, Notice{Kind: NoticeCommandResult, To: ToSender})

@@ -22,7 +22,7 @@ const (
 )
 
 var commandNames = [...]string{CmdStatus, CmdSolve, CmdClose, CmdPending, CmdHold, CmdSeverity, CmdAssign,
-	CmdInternal, CmdMerge, CmdEscalate, CmdRating}
+	CmdInternal, CmdMerge, CmdEscalate, CmdRating, CmdDiagnostics, CmdConsent, CmdApprove, CmdDeny}
 
 func knownCommand(name string) bool {
 	for _, n := range commandNames {

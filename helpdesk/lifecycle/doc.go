@@ -42,4 +42,11 @@
 //   - Customers' #solve/#close solve the case ("solved by customer") and
 //     their text never reopens it; #severity lowers freely and raises
 //     within the plan; any customer allowed on the case may use them.
+//   - Diagnostics (diagnostics.go): an agent's #diagnostics sends the
+//     submitter a request for logs and details and sets pending like
+//     #pending (a status command of the same mail wins, #merge drops it);
+//     the request replaces the status notice. #consent asks for access to
+//     logs and changes no status. A customer's #approve or #deny counts
+//     only while a request is pending (Case.Consent) on a case that is not
+//     closed. MissingDiagnostics is a heuristic in English and Korean.
 package lifecycle

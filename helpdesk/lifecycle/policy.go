@@ -61,6 +61,9 @@ type Case struct {
 	SolvedAt         time.Time
 	SolvedReason     string
 	ClosedAt         time.Time
+	// Consent is where the case's request for access to logs stands (its
+	// latest consent event; not a cases column).
+	Consent Consent
 }
 
 // Policy holds the configurable rules. Start from DefaultPolicy.

@@ -158,7 +158,12 @@ func TestPoller_ErrorKinds(t *testing.T) {
 			cfg.OnError = func(k string) { mu.Lock(); kinds = append(kinds, k); mu.Unlock() }
 			p := newTestPoller(t, cfg, newFakeHandler())
 			start(t, p)
-			mailtest.Wait(t, "a failure", func() bool { return p.Status().ErrorKind != "" })
+			// The status is set before OnError runs: wait for both.
+			mailtest.Wait(t, "a failure", func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return p.Status().ErrorKind != "" && len(kinds) > 0
+			})
 			if k := p.Status().ErrorKind; k != tc.want {
 				t.Fatalf("kind %q (%s), want %q", k, p.Status().LastError, tc.want)
 			}
