@@ -243,7 +243,7 @@ func insertBlobs(ctx context.Context, q Queryer, preps []*prepared) error {
 	return chunks.exec(ctx, q, "attachments", `INSERT INTO blob_chunks (blob_id, seq, data)`, "")
 }
 
-func insertMessages(ctx context.Context, q Queryer, preps []*prepared, fix *strings.Replacer) error {
+func insertMessages(ctx context.Context, q Queryer, preps []*prepared, fix *numberFix) error {
 	r := rows{cols: 25}
 	for _, p := range preps {
 		if p.dup {
@@ -304,7 +304,7 @@ func insertComments(ctx context.Context, q Queryer, comments []*plannedComment) 
 		content_id, inline, created_at)`, "")
 }
 
-func insertEvents(ctx context.Context, q Queryer, events []*plannedEvent, fix *strings.Replacer) error {
+func insertEvents(ctx context.Context, q Queryer, events []*plannedEvent, fix *numberFix) error {
 	r := rows{cols: 8}
 	for _, e := range events {
 		var actor, msg *int64

@@ -75,8 +75,8 @@ type plan struct {
 	grantNotices []plannedGrantNotice
 	suppressions []plannedSuppression
 	notices      []*notice
-	self         selfServicePlan   // known-issue links and subscriptions (selfservice_store.go)
-	fix          *strings.Replacer // provisional case numbers → real ones
+	self         selfServicePlan // known-issue links and subscriptions (selfservice_store.go)
+	fix          *numberFix      // provisional case numbers → real ones
 }
 
 type plannedComment struct {
@@ -451,7 +451,7 @@ func reserveIDs(ctx context.Context, q Queryer, pl *plan, preps []*prepared, w *
 	}
 	// Texts decided before the numbers were known ("not allowed on case
 	// #N") get the real ones.
-	pl.fix = strings.NewReplacer(pairs...)
+	pl.fix = newNumberFix(pairs)
 	for i, u := range pl.users {
 		u.ID = ids.Users[i]
 	}
@@ -521,4 +521,36 @@ func toStore(preps []*prepared, w *world) (msgs []*prepared, raws, blobs []*stor
 		}
 	}
 	return msgs, raws, blobs
+}
+
+// numberFix puts the real case numbers into texts decided before the batch
+// reserved them. Most texts hold none: a text without the digits every
+// provisional number starts with is returned as it is, unscanned.
+type numberFix struct {
+	prefix string // common to every provisional number
+	r      *strings.Replacer
+}
+
+// newNumberFix takes provisional, real pairs; none gives a nil fix.
+func newNumberFix(pairs []string) *numberFix {
+	if len(pairs) == 0 {
+		return nil
+	}
+	prefix := pairs[0]
+	for i := 2; i < len(pairs); i += 2 {
+		n := 0
+		for n < len(prefix) && n < len(pairs[i]) && prefix[n] == pairs[i][n] {
+			n++
+		}
+		prefix = prefix[:n]
+	}
+	return &numberFix{prefix: prefix, r: strings.NewReplacer(pairs...)}
+}
+
+// Replace returns s with the real case numbers; a nil fix changes nothing.
+func (f *numberFix) Replace(s string) string {
+	if f == nil || !strings.Contains(s, f.prefix) {
+		return s
+	}
+	return f.r.Replace(s)
 }

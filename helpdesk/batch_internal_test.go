@@ -235,3 +235,48 @@ func TestRunBatch_AnAgentWritingFromAnotherAddressCanAssignThemselves(t *testing
 		t.Errorf("assignee %v, want alice (%d): %s", assignee, alice.ID, res[0].Reason)
 	}
 }
+
+func TestNumberFix_ReplacesProvisionalNumbersAndLeavesOtherTextsAlone(t *testing.T) {
+	p1, p2 := strconv.FormatInt(provisionalBase+1, 10), strconv.FormatInt(provisionalBase+2, 10)
+	f := newNumberFix([]string{p1, "1042", p2, "1043"})
+	for _, tt := range []struct{ in, want string }{
+		{"not allowed on case #" + p1, "not allowed on case #1042"},
+		{"cases " + p1 + " and " + p2, "cases 1042 and 1043"},
+		{"case #7 and S1, nothing provisional", "case #7 and S1, nothing provisional"},
+		{"", ""},
+	} {
+		if got := f.Replace(tt.in); got != tt.want {
+			t.Errorf("Replace(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	var none *numberFix
+	if got := none.Replace("case #" + p1); got != "case #"+p1 {
+		t.Errorf("a nil fix changed %q", got)
+	}
+	if newNumberFix(nil) != nil {
+		t.Error("no pairs: want a nil fix")
+	}
+	// Numbers that share no leading digit still get replaced.
+	g := newNumberFix([]string{"999", "1", "1000", "2"})
+	if got := g.Replace("#999, #1000"); got != "#1, #2" {
+		t.Errorf("Replace = %q, want %q", got, "#1, #2")
+	}
+}
+
+func TestRepeatRow_RenumbersEachCopysPlaceholders(t *testing.T) {
+	for _, tt := range []struct {
+		row  string
+		k, n int
+		want string
+	}{
+		{"($1, $2)", 2, 3, "($1, $2), ($3, $4), ($5, $6)"},
+		{"($1, $2::jsonb, now(), $3)", 3, 2, "($1, $2::jsonb, now(), $3), ($4, $5::jsonb, now(), $6)"},
+		{"($2, $1, 'a$b', $10)", 10, 2, "($2, $1, 'a$b', $10), ($12, $11, 'a$b', $20)"},
+		{"(1)", 0, 2, "(1), (1)"},
+		{"($1)", 1, 0, ""},
+	} {
+		if got := repeatRow(tt.row, tt.k, tt.n); got != tt.want {
+			t.Errorf("repeatRow(%q, %d, %d) = %q, want %q", tt.row, tt.k, tt.n, got, tt.want)
+		}
+	}
+}

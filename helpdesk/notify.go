@@ -124,8 +124,8 @@ type Notice struct {
 	Reason      string // why this mail was sent, for X-Helpdesk-Reason
 	Attachments []compose.Attachment
 	Now         time.Time
-	Headers     [][2]string       // extra fields, e.g. List-Unsubscribe
-	fix         *strings.Replacer // case numbers a batch learnt after deciding
+	Headers     [][2]string // extra fields, e.g. List-Unsubscribe
+	fix         *numberFix  // case numbers a batch learnt after deciding
 }
 
 // Notify renders the notice and queues it. The Message-ID is chosen now and
@@ -160,9 +160,7 @@ func (n *Notifier) compose(nt Notice, inReplyTo string, refs []string, outboxID 
 	if err != nil {
 		return OutMail{}, fmt.Errorf("render %s: %w", nt.Data.Kind(), err)
 	}
-	if nt.fix != nil {
-		r.Subject, r.Text, r.HTML = nt.fix.Replace(r.Subject), nt.fix.Replace(r.Text), nt.fix.Replace(r.HTML)
-	}
+	r.Subject, r.Text, r.HTML = nt.fix.Replace(r.Subject), nt.fix.Replace(r.Text), nt.fix.Replace(r.HTML)
 	var recipientID int64
 	if nt.To.UserID != nil {
 		recipientID = *nt.To.UserID

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -335,20 +334,40 @@ func inChunks(n int, f func(lo, hi int) error) error {
 	return nil
 }
 
-var placeholderRE = regexp.MustCompile(`\$(\d+)`)
-
 // repeatRow returns n copies of row, a VALUES row of k parameters written as
 // $1…$k, renumbered for each copy: "($1, $2), ($3, $4)".
 func repeatRow(row string, k, n int) string {
+	// Split row once into the text between placeholders and their numbers.
+	var texts []string
+	var nums []int
+	last := 0
+	for i := 0; i < len(row); i++ {
+		if row[i] != '$' {
+			continue
+		}
+		j := i + 1
+		for j < len(row) && row[j] >= '0' && row[j] <= '9' {
+			j++
+		}
+		if j == i+1 {
+			continue
+		}
+		num, _ := strconv.Atoi(row[i+1 : j])
+		texts, nums = append(texts, row[last:i]), append(nums, num)
+		last, i = j, j-1
+	}
 	var b strings.Builder
-	for i := range n {
-		if i > 0 {
+	b.Grow(n * (len(row) + 2 + 4*len(nums)))
+	for c := range n {
+		if c > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(placeholderRE.ReplaceAllStringFunc(row, func(p string) string {
-			j, _ := strconv.Atoi(p[1:])
-			return "$" + strconv.Itoa(i*k+j)
-		}))
+		for x, t := range texts {
+			b.WriteString(t)
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(c*k + nums[x]))
+		}
+		b.WriteString(row[last:])
 	}
 	return b.String()
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/helpdesk/helpdesk/mail/compose"
 )
@@ -12,7 +11,7 @@ import (
 // renderNotices renders the batch's notices in decision order, once their
 // cases and recipients have real ids; each is threaded under its case's
 // thread as it stood when the notice was decided.
-func renderNotices(ctx context.Context, q Queryer, n *Notifier, notices []*notice, fix *strings.Replacer) ([]OutMail, error) {
+func renderNotices(ctx context.Context, q Queryer, n *Notifier, notices []*notice, fix *numberFix) ([]OutMail, error) {
 	if n == nil || len(notices) == 0 {
 		return nil, nil
 	}

@@ -1,6 +1,9 @@
 package templates
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func BenchmarkNew(b *testing.B) {
 	for b.Loop() {
@@ -21,5 +24,30 @@ func BenchmarkRender_CommentAdded(b *testing.B) {
 		if _, err := s.Render("ko", d); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkRender_Kinds renders each kind's sample in Korean, the zone moved
+// as the daemon does: the per-notification cost of a new case is
+// case_received plus agent_new_case.
+func BenchmarkRender_Kinds(b *testing.B) {
+	s, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	seoul, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, k := range []Kind{CaseReceived, AgentNewCase, CommentAdded, AgentCustomerReplied} {
+		b.Run(string(k), func(b *testing.B) {
+			d := Sample(k)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.RenderIn("en", seoul, d); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -71,6 +71,21 @@ type CaseReceivedData struct {
 	Missing []DiagnosticItem
 }
 
+// SeverityGuide is the part of an acknowledgement that depends on the
+// customer's plan alone: the severity levels with their targets and the
+// commands that steer a case. The templates render it with memo, once per
+// plan.
+type SeverityGuide struct {
+	Plan        string
+	Levels      []SeverityLevel
+	CanEscalate bool
+}
+
+// Guide returns the plan's part of d.
+func (d CaseReceivedData) Guide() SeverityGuide {
+	return SeverityGuide{Plan: d.Plan, Levels: d.Levels, CanEscalate: d.CanEscalate}
+}
+
 // Where the severity of a new case came from (CaseReceivedData.SeveritySource).
 const (
 	SeverityFromSubject = "subject" // a "[S2]" tag in the subject

@@ -16,6 +16,7 @@ func textFuncs(locale string) map[string]any {
 		"date":     func(t time.Time) string { return formatDate(locale, t) },
 		"excerpt":  excerpt,
 		"quote":    quoteLines,
+		"memo":     unboundMemo(), // bound to each kind's file when it is parsed
 	}
 }
 

@@ -274,13 +274,19 @@ func newHTMLBase(loc, partials string) (*htmltemplate.Template, error) {
 }
 
 // parseText adds a template to a clone of the partials, so a kind's file may
-// redefine a partial for itself only.
+// redefine a partial for itself only. The clone gets its own memo.
 func parseText(partials *texttemplate.Template, name, body string) (*texttemplate.Template, error) {
 	set, err := partials.Clone()
 	if err != nil {
 		return nil, err
 	}
-	return set.New(name).Parse(body)
+	m := newMemo()
+	t, err := set.Funcs(m.textFunc()).New(name).Parse(body)
+	if err != nil {
+		return nil, err
+	}
+	m.exec = t.ExecuteTemplate
+	return t, nil
 }
 
 func parseHTML(partials *htmltemplate.Template, name, body string) (*htmltemplate.Template, error) {
@@ -288,7 +294,13 @@ func parseHTML(partials *htmltemplate.Template, name, body string) (*htmltemplat
 	if err != nil {
 		return nil, err
 	}
-	return set.New(name).Parse(body)
+	m := newMemo()
+	t, err := set.Funcs(m.htmlFunc()).New(name).Parse(body)
+	if err != nil {
+		return nil, err
+	}
+	m.exec = t.ExecuteTemplate
+	return t, nil
 }
 
 func supportedLocale(l string) (string, bool) {

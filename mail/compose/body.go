@@ -85,7 +85,10 @@ func textPart(mediaType, s string) *part {
 	s = strings.ReplaceAll(s, "\r", "\n")
 	s = strings.ReplaceAll(s, "\n", "\r\n")
 	enc := "quoted-printable"
-	if mostlyNonASCII(s) {
+	switch {
+	case sevenBit(s):
+		enc = "7bit" // nothing to encode: the text goes as it is
+	case mostlyNonASCII(s):
 		enc = "base64"
 	}
 	return &part{
@@ -95,6 +98,37 @@ func textPart(mediaType, s string) *part {
 		},
 		content: []byte(s),
 	}
+}
+
+// maxLine is RFC 5322's limit on a line, without its CRLF.
+const maxLine = 998
+
+// sevenBit reports whether s, with CRLF line ends, can go as 7bit (RFC
+// 2045): ASCII without NUL or a bare CR, no line over maxLine octets, no
+// line ending in a space or tab, which relays may strip, and no "=_", which
+// starts our multipart boundaries.
+func sevenBit(s string) bool {
+	if strings.Contains(s, "=_") {
+		return false
+	}
+	line := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == 0 || c >= 0x80:
+			return false
+		case c == '\r':
+			if i+1 >= len(s) || s[i+1] != '\n' || (i > 0 && (s[i-1] == ' ' || s[i-1] == '\t')) {
+				return false
+			}
+			line = 0
+		case c == '\n': // always after the CR above: the text is canonical CRLF
+		default:
+			if line++; line > maxLine {
+				return false
+			}
+		}
+	}
+	return len(s) == 0 || (s[len(s)-1] != ' ' && s[len(s)-1] != '\t')
 }
 
 func attachmentPart(a *Attachment) (*part, error) {
@@ -151,8 +185,8 @@ func multipart(subtype string, params map[string]string, children []*part) *part
 	if params == nil {
 		params = map[string]string{}
 	}
-	// "=_" never occurs in quoted-printable or base64 output, so the
-	// boundary cannot collide with encoded content.
+	// "=_" never occurs in quoted-printable, base64 or 7bit parts (see
+	// sevenBit), so the boundary cannot collide with content.
 	params["boundary"] = "=_hd_" + rand.Text()
 	return &part{
 		fields:   [][2]string{{"Content-Type", withParams("multipart/"+subtype, params)}},

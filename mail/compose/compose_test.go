@@ -338,9 +338,15 @@ func TestBytes_ChoosesTransferEncodingByContent(t *testing.T) {
 		text string
 		want string
 	}{
-		{"Hello, your case was updated.", "quoted-printable"},
+		{"Hello, your case was updated.\nSee you.\n", "7bit"},
+		{strings.Repeat("x", 998) + "\nthe longest line RFC 5322 allows\n", "7bit"},
 		{"Café crème: mostly ASCII text with an accent or two.", "quoted-printable"},
 		{"안녕하세요, 문의하신 내용을 확인했습니다.", "base64"},
+		{strings.Repeat("x", 999) + "\none octet too long for 7bit\n", "quoted-printable"},
+		{"a line ending in a space \nthat a relay could strip", "quoted-printable"},
+		{"a last line ending in a tab\t", "quoted-printable"},
+		{"a NUL \x00 byte", "quoted-printable"},
+		{"--=_hd_ could pass for our boundary", "quoted-printable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want+" for "+tt.text[:5], func(t *testing.T) {
@@ -358,7 +364,7 @@ func TestBytes_ChoosesTransferEncodingByContent(t *testing.T) {
 				t.Errorf("Content-Transfer-Encoding = %q, want %q", got, tt.want)
 			}
 			body, _ := io.ReadAll(e.Body)
-			if string(body) != tt.text {
+			if want := strings.ReplaceAll(tt.text, "\n", "\r\n"); string(body) != want {
 				t.Errorf("body = %q", body)
 			}
 		})
@@ -475,7 +481,7 @@ func TestEncodeText_WordsDecodeBackAndStayShort(t *testing.T) {
 
 func TestBytes_TextBodiesAreCanonicalCRLF(t *testing.T) {
 	for _, body := range []string{
-		"English\nbare LF\rbare CR\r\nCRLF\n", // quoted-printable
+		"English\nbare LF\rbare CR\r\nCRLF\n", // 7bit
 		"한국어 본문\n줄바꿈\r캐리지 리턴\r\n정상 줄바꿈\n",     // base64
 	} {
 		t.Run(body[:5], func(t *testing.T) {
