@@ -101,16 +101,16 @@ var (
 // attachment counts as logs or screenshots.
 func MissingDiagnostics(subject, text string, attachments int) []Diagnostic {
 	lines := strings.Split(subject+"\n"+text, "\n")
-	lower := make([]string, len(lines))
+	ls := make([]line, len(lines))
 	for i, l := range lines {
-		lower[i] = strings.ToLower(l)
+		ls[i] = newLine(l)
 	}
 	has := map[Diagnostic]bool{
-		DiagTimeWindow: scanWhen.match(lines, lower) && scanZone.match(lines, lower),
-		DiagVersion:    scanVersion.match(lines, lower),
-		DiagError:      scanError.match(lines, lower),
-		DiagSteps:      scanSteps.match(lines, lower) || stepLines(text) >= 2,
-		DiagImpact:     scanImpact.match(lines, lower),
+		DiagTimeWindow: scanWhen.match(ls) && scanZone.match(ls),
+		DiagVersion:    scanVersion.match(ls),
+		DiagError:      scanError.match(ls),
+		DiagSteps:      scanSteps.match(ls) || stepLines(text) >= 2,
+		DiagImpact:     scanImpact.match(ls),
 		DiagFiles:      attachments > 0,
 	}
 	var missing []Diagnostic
@@ -122,25 +122,112 @@ func MissingDiagnostics(subject, text string, attachments int) []Diagnostic {
 	return missing
 }
 
-// A scan runs its regular expression only over the lines that could take
-// part in a match: those with a digit (when a branch needs one) or one of
-// the literal words every other branch needs. Large alternations cost
-// 50-100 µs on a short mail; most lines hold none of the words.
-type scan struct {
-	re     *regexp.Regexp
-	digits bool     // some branch matches on a line with a digit
-	words  []string // lower case; every other branch contains one
-	also   func(lower string) bool
+// line is one line of a mail as the scans look at it.
+type line struct {
+	raw, lower string
+	words      []string // its ASCII word runs ([0-9A-Za-z_]+, what \b bounds), as written
+	lowerWords []string // the same in lower case
+	digit      bool
 }
 
-func (s scan) match(lines, lower []string) bool {
+func newLine(raw string) line {
+	l := line{raw: raw, lower: strings.ToLower(raw)}
+	lowerAt := l.lower
+	if len(lowerAt) != len(raw) { // a rune whose lower case is longer or shorter: words by their own
+		lowerAt = ""
+	}
+	start := -1
+	for i := 0; i <= len(raw); i++ {
+		w := i < len(raw) && isWordByte(raw[i])
+		if i < len(raw) && raw[i] >= '0' && raw[i] <= '9' {
+			l.digit = true
+		}
+		switch {
+		case w && start < 0:
+			start = i
+		case !w && start >= 0:
+			l.words = append(l.words, raw[start:i])
+			if lowerAt != "" {
+				l.lowerWords = append(l.lowerWords, lowerAt[start:i])
+			} else {
+				l.lowerWords = append(l.lowerWords, strings.ToLower(raw[start:i]))
+			}
+			start = -1
+		}
+	}
+	return l
+}
+
+func isWordByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+}
+
+// A scan decides whether its regular expression matches a mail without
+// running it where it can: a sure word or phrase is a match of one of its
+// branches by itself, and the expression runs only over the lines that
+// could match without one (may). Large alternations cost 30-80 µs on a few
+// lines of a short mail, for every new case; most mails settle on a word.
+// TestScans_AgreeWithTheirExpressions checks both sides against the
+// expression on every line of our corpora.
+type scan struct {
+	re *regexp.Regexp
+	// Whole words (case-insensitive unless in sureCase) and phrases of
+	// whole words, each a match of re by itself.
+	sureWords, sureCase map[string]bool
+	surePhrases         []string // lower case, words separated by one space
+	sureText            []string // substrings that match wherever they are (Korean has no \b)
+	sureWord            func(word string) bool
+	// may reports whether re could match the line without a sure word; nil:
+	// never.
+	may func(l line) bool
+}
+
+func (s scan) sure(l line) bool {
+	for i, w := range l.words {
+		if s.sureCase[w] || s.sureWords[l.lowerWords[i]] || (s.sureWord != nil && s.sureWord(l.lowerWords[i])) {
+			return true
+		}
+	}
+	for _, p := range s.surePhrases {
+		if hasPhrase(l.lower, p) {
+			return true
+		}
+	}
+	for _, t := range s.sureText {
+		if strings.Contains(l.raw, t) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s scan) match(lines []line) bool {
 	var cand []string
-	for i, l := range lines {
-		if (s.digits && strings.ContainsAny(l, "0123456789")) || containsAny(lower[i], s.words) || (s.also != nil && s.also(lower[i])) {
-			cand = append(cand, l)
+	for _, l := range lines {
+		if s.sure(l) {
+			return true
+		}
+		if s.may != nil && s.may(l) {
+			cand = append(cand, l.raw)
 		}
 	}
 	return len(cand) > 0 && s.re.MatchString(strings.Join(cand, "\n"))
+}
+
+// hasPhrase reports whether lower holds phrase between word boundaries.
+func hasPhrase(lower, phrase string) bool {
+	for from := 0; ; {
+		i := strings.Index(lower[from:], phrase)
+		if i < 0 {
+			return false
+		}
+		i += from
+		end := i + len(phrase)
+		if (i == 0 || !isWordByte(lower[i-1])) && (end == len(lower) || !isWordByte(lower[end])) {
+			return true
+		}
+		from = i + 1
+	}
 }
 
 func containsAny(s string, words []string) bool {
@@ -152,18 +239,108 @@ func containsAny(s string, words []string) bool {
 	return false
 }
 
+// digitSep reports whether s has one of the separators between two digits.
+func digitSep(s, seps string) bool {
+	for i := 1; i+1 < len(s); i++ {
+		if strings.IndexByte(seps, s[i]) >= 0 && isDigit(s[i-1]) && isDigit(s[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+var monthPrefixes = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+
+// hasWordPrefix reports whether a word starts with one of the lower-case
+// prefixes, in any case.
+func hasWordPrefix(words, prefixes []string) bool {
+	for _, w := range words {
+		for _, p := range prefixes {
+			if len(w) >= len(p) && strings.EqualFold(w[:len(p)], p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func set(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}
+
+// camelError is a word like TypeError or NullPointerException, given in
+// lower case: reError's \b[A-Z][A-Za-z]+(Error|Exception)\b,
+// case-insensitive like all of it.
+func camelError(lw string) bool {
+	if !(strings.HasSuffix(lw, "error") && len(lw) >= len("error")+2) && !(strings.HasSuffix(lw, "exception") && len(lw) >= len("exception")+2) {
+		return false
+	}
+	for i := 0; i < len(lw); i++ {
+		if lw[i] < 'a' || lw[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
 var (
-	scanWhen = scan{re: reWhen, digits: true, words: []string{"today", "yesterday", "this morning", "last night", "monday", "tuesday",
-		"wednesday", "thursday", "friday", "saturday", "sunday", "오늘", "어제", "그저께", "오전", "오후"}}
-	scanZone = scan{re: reZone, digits: true, words: []string{"utc", "gmt", "kst", "jst", "cst", "cdt", "pst", "pdt", "mst", "mdt",
-		"est", "edt", "cet", "cest", "bst", "ist", "aest", "aedt", "sgt", "hkt", "wib", "time", "한국", "서울"}}
-	scanVersion = scan{re: reVersion, digits: true}
-	scanError   = scan{re: reError, digits: true, words: []string{"error", "exception", "traceback", "stack", "panic", "fatal", "errno",
-		"segfault", "crash", "오류", "에러", "예외", "장애 메시지"},
-		also: func(l string) bool { return strings.Contains(l, "at ") && strings.Contains(l, "(") }}
-	scanSteps  = scan{re: reSteps, words: []string{"reproduc", "repro steps", "how to repeat", "재현", "순서대로", "단계"}}
-	scanImpact = scan{re: reImpact, digits: true, words: []string{"users", "employees", "customers", "people", "staff", "agents",
-		"accounts", "stores", "sites", "nobody", "no one", "everyone", "everybody", "impact", "사용자", "직원", "고객", "임직원", "전원", "영향"}}
+	scanWhen = scan{re: reWhen,
+		sureWords:   set("today", "yesterday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+		surePhrases: []string{"this morning", "last night"},
+		sureText:    []string{"오늘", "어제", "그저께", "오전", "오후"},
+		// Every other branch has digits around a separator (9:30,
+		// 2026-11-20, 11/20), a month, or 월/시 after a number.
+		may: func(l line) bool {
+			return l.digit && (digitSep(l.raw, ":-/") || strings.ContainsAny(l.raw, "월시") || hasWordPrefix(l.words, monthPrefixes))
+		}}
+	scanZone = scan{re: reZone,
+		sureCase: set("UTC", "GMT", "KST", "JST", "CST", "CDT", "PST", "PDT", "MST", "MDT", "EST", "EDT", "CET", "CEST", "BST", "IST",
+			"AEST", "AEDT", "SGT", "HKT", "WIB"),
+		surePhrases: []string{"local time", "server time", "seoul time", "tokyo time", "pacific time", "eastern time", "central time"},
+		sureText:    []string{"한국표준시"},
+		// An offset or a Z after a time; 한국 시간, 서울 시간 with spaces.
+		may: func(l line) bool {
+			return digitSep(l.raw, ":") || strings.Contains(l.raw, "한국") || strings.Contains(l.raw, "서울")
+		}}
+	scanVersion = scan{re: reVersion, may: func(l line) bool { // x.y.z, v2, or a word that says version
+		return l.digit && (strings.Contains(l.raw, ".") || hasWordPrefix(l.words, []string{"v"}) ||
+			containsAny(l.lower, []string{"version", "ver", "release", "build", "버전"}))
+	}}
+	scanError = scan{re: reError,
+		sureWords:   set("error", "errors", "exception", "traceback", "stacktrace", "panic", "fatal", "errno", "segfault", "crash", "crashed", "crashes"),
+		surePhrases: []string{"stack trace"},
+		sureText:    []string{"오류", "에러", "예외", "장애 메시지"},
+		sureWord:    camelError,
+		// Stack frames, Python's File "x", line N, Go's goroutine N [,
+		// HTTP 500 and "502 Bad Gateway".
+		may: func(l line) bool {
+			return (strings.Contains(l.lower, "at ") && strings.Contains(l.lower, "(")) ||
+				containsAny(l.lower, []string{`file "`, "goroutine", "http"}) ||
+				(l.digit && containsAny(l.lower, []string{"gateway", "unavailable", "not found", "forbidden", "unauthorized"}))
+		}}
+	scanSteps = scan{re: reSteps, may: func(l line) bool {
+		return containsAny(l.lower, []string{"reproduc", "repro steps", "how to repeat", "재현", "순서대로", "단계"})
+	}}
+	impactWho  = set("users", "employees", "customers", "people", "staff", "agents", "accounts", "stores", "sites")
+	scanImpact = scan{re: reImpact,
+		sureWords:   set("nobody", "everyone", "everybody", "impact", "impacts", "impacted"),
+		surePhrases: []string{"no one"},
+		sureText:    []string{"영향"},
+		// Who is affected, with a number or "all"; a number of 명.
+		may: func(l line) bool {
+			for _, w := range l.lowerWords {
+				if impactWho[w] {
+					return true
+				}
+			}
+			return containsAny(l.raw, []string{"사용자", "직원", "고객", "전원"}) || (l.digit && strings.Contains(l.raw, "명"))
+		}}
 )
 
 func stepLines(text string) int {
