@@ -132,10 +132,6 @@ type line struct {
 
 func newLine(raw string) line {
 	l := line{raw: raw, lower: strings.ToLower(raw)}
-	lowerAt := l.lower
-	if len(lowerAt) != len(raw) { // a rune whose lower case is longer or shorter: words by their own
-		lowerAt = ""
-	}
 	start := -1
 	for i := 0; i <= len(raw); i++ {
 		w := i < len(raw) && isWordByte(raw[i])
@@ -147,11 +143,7 @@ func newLine(raw string) line {
 			start = i
 		case !w && start >= 0:
 			l.words = append(l.words, raw[start:i])
-			if lowerAt != "" {
-				l.lowerWords = append(l.lowerWords, lowerAt[start:i])
-			} else {
-				l.lowerWords = append(l.lowerWords, strings.ToLower(raw[start:i]))
-			}
+			l.lowerWords = append(l.lowerWords, strings.ToLower(raw[start:i])) // ASCII: allocates only for upper case
 			start = -1
 		}
 	}
