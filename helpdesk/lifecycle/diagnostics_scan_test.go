@@ -105,3 +105,16 @@ func TestHasPhrase_NeedsWordBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// Runes whose lower case is longer (İ) or shorter (the Kelvin sign) than
+// themselves must not shift the words a scan sees.
+func TestNewLine_WordsSurviveRunesThatChangeLengthInLowerCase(t *testing.T) {
+	l := newLine("İ\u212a ERROR at 09:30 UTC")
+	want := []string{"error", "at", "09", "30", "utc"}
+	if strings.Join(l.lowerWords, ",") != strings.Join(want, ",") || !l.digit {
+		t.Fatalf("lower words %q (digit %v), want %q", l.lowerWords, l.digit, want)
+	}
+	if !scanError.sure(l) || !scanZone.sure(l) {
+		t.Error("ERROR and UTC were not seen")
+	}
+}
