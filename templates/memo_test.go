@@ -144,3 +144,50 @@ func TestRender_AcknowledgementsForTwoPlansKeepTheirOwnGuide(t *testing.T) {
 		t.Fatal("an override leaked into another template set")
 	}
 }
+
+// Renders run in parallel (the dispatcher and several ingest batches share
+// one Set): memoized outputs must be the same as rendered alone.
+func TestRender_ParallelAcknowledgementsMatchTheirSequentialRender(t *testing.T) {
+	s := newSet(t, Options{})
+	base := Sample(CaseReceived).(CaseReceivedData)
+	var datas []CaseReceivedData
+	for i, plan := range []string{"basic", "advanced", "premium", ""} {
+		d := base
+		d.Plan, d.Levels, d.CanEscalate = plan, sampleLevels(i > 0), i == 2
+		d.Missing = []DiagnosticItem{DiagnosticTimeWindow, DiagnosticVersion, DiagnosticError, DiagnosticSteps}[:i+1]
+		datas = append(datas, d)
+	}
+	want := map[string]Rendered{}
+	fresh := newSet(t, Options{}) // its memos are empty until the goroutines below start
+	for i, d := range datas {
+		for _, loc := range Locales() {
+			r, err := s.Render(loc, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[fmt.Sprint(loc, i)] = r
+		}
+	}
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for n := range 40 {
+				i, loc := (g+n)%len(datas), Locales()[n%2]
+				got, err := fresh.Render(loc, datas[i])
+				if err == nil && got != want[fmt.Sprint(loc, i)] {
+					err = fmt.Errorf("%s plan %q: parallel render differs:\n%s\nwant:\n%s", loc, datas[i].Plan, got.Text, want[fmt.Sprint(loc, i)].Text)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
