@@ -14,11 +14,7 @@ func TestMigration_MailBytesAreCompressedWithLZ4(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := openSchema(t)
-	all, err := migrations.All()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrations.Apply(ctx, db, all); err != nil {
+	if _, err := migrations.Up(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	for _, table := range []string{"outbox", "raw_chunks", "blob_chunks"} {

@@ -20,6 +20,10 @@
 //     "##- Please type your reply above this line -##" or
 //     "##- 이 줄 위에 답장을 입력해 주세요 -##"; the HTML follows it with a hidden
 //     <div id="helpdesk-reply-marker">.
+//   - {{memo "name" .Value}} renders the file's own definition "name" once
+//     per distinct value and reuses the output (the severity guide and the
+//     diagnostics list of an acknowledgement); values holding pointers or
+//     times render every time. Overrides may use it the same way.
 //   - User text (comments, subjects, names) is escaped in HTML, its line
 //     breaks kept as <br>; quotes of previous messages are shortened.
 //
